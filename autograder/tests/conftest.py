@@ -88,3 +88,18 @@ def file_server():
     """A `FileServer` running in a background thread for the test's duration."""
     with FileServer() as server:
         yield server
+
+
+def write_mnist_pair(folder, prefix, count, seed=0):
+    """A gzipped idx image/label pair named like MNIST's (`prefix` is 'train' or 't10k')."""
+    import gzip
+    import struct
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">4I", 2051, count, 28, 28) + rng.integers(0, 256, count * 784, dtype=np.uint8).tobytes())
+    with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">2I", 2049, count) + rng.integers(0, 10, count, dtype=np.uint8).tobytes())

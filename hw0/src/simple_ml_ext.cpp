@@ -41,20 +41,28 @@ void softmax_regression_epoch_cpp(const float *X, const unsigned char *y,
      */
 
     // BEGIN YOUR SOLUTION
-    std::vector<float> probs(batch * k);  // (b, k): softmax(X_b theta) - I_y
-    std::vector<float> grad(n * k);       // (n, k): X_b^T probs
+    // Every inner loop runs along the input dimension n (784 for MNIST), not along
+    // the few classes k, so that it is long, contiguous and vectorized: theta is
+    // kept transposed while the minibatches are processed.
+    std::vector<float> theta_t(k * n);   // (k, n): theta transposed
+    std::vector<float> probs(batch * k); // (b, k): softmax(X_b theta) - I_y
+    std::vector<float> grad_t(k * n);    // (k, n): (X_b^T probs)^T
+    for (size_t p = 0; p < n; ++p)
+        for (size_t j = 0; j < k; ++j) theta_t[j * n + p] = theta[p * k + j];
+
     for (size_t start = 0; start < m; start += batch) {
         const size_t b = std::min(batch, m - start);
         const float *X_b = X + start * n;
 
-        // logits = X_b theta, row by row; the inner loop runs along theta's rows
-        std::fill(probs.begin(), probs.begin() + b * k, 0.0f);
         for (size_t i = 0; i < b; ++i) {
             float *row = &probs[i * k];
-            for (size_t p = 0; p < n; ++p) {
-                const float x = X_b[i * n + p];
-                const float *theta_row = theta + p * k;
-                for (size_t j = 0; j < k; ++j) row[j] += x * theta_row[j];
+            const float *x = X_b + i * n;
+            for (size_t j = 0; j < k; ++j) {  // logits = X_b theta
+                const float *w = &theta_t[j * n];
+                float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+                for (size_t p = 0; p < n; ++p) acc += x[p] * w[p];
+                row[j] = acc;
             }
             // softmax, shifted by the row max, minus the one-hot label
             const float row_max = *std::max_element(row, row + k);
@@ -67,19 +75,24 @@ void softmax_regression_epoch_cpp(const float *X, const unsigned char *y,
             row[y[start + i]] -= 1.0f;
         }
 
-        // grad = X_b^T probs, then theta -= lr * grad / b
-        std::fill(grad.begin(), grad.end(), 0.0f);
+        // grad^T = probs^T X_b, then theta -= lr * grad / b
+        std::fill(grad_t.begin(), grad_t.end(), 0.0f);
         for (size_t i = 0; i < b; ++i) {
-            const float *row = &probs[i * k];
-            for (size_t p = 0; p < n; ++p) {
-                const float x = X_b[i * n + p];
-                float *grad_row = &grad[p * k];
-                for (size_t j = 0; j < k; ++j) grad_row[j] += x * row[j];
+            const float *x = X_b + i * n;
+            for (size_t j = 0; j < k; ++j) {
+                const float coeff = probs[i * k + j];
+                float *g = &grad_t[j * n];
+#pragma omp simd
+                for (size_t p = 0; p < n; ++p) g[p] += coeff * x[p];
             }
         }
         const float step = lr / static_cast<float>(b);
-        for (size_t q = 0; q < n * k; ++q) theta[q] -= step * grad[q];
+#pragma omp simd
+        for (size_t q = 0; q < k * n; ++q) theta_t[q] -= step * grad_t[q];
     }
+
+    for (size_t p = 0; p < n; ++p)
+        for (size_t j = 0; j < k; ++j) theta[p * k + j] = theta_t[j * n + p];
     // END YOUR SOLUTION
 }
 

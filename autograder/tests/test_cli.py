@@ -1,0 +1,66 @@
+"""The `dlsys` command end to end through typer's CliRunner."""
+import re
+
+from typer.testing import CliRunner
+
+from autograder.cli import app
+
+runner = CliRunner()
+
+
+def test_help_lists_the_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("demo", "test", "data", "doctor"):
+        assert command in result.output
+
+
+def test_demo_on_generated_data(tmp_path):
+    result = runner.invoke(app, ["demo", "--epochs", "2", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "generated digit-like data" in result.output
+    assert len(re.findall(r"^\|\s+\d+ \|", result.output, re.M)) == 2
+    assert "Final test error" in result.output
+
+
+def test_demo_two_layer_network(tmp_path):
+    result = runner.invoke(app, ["demo", "--model", "nn", "--epochs", "1", "--hidden-dim", "32", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Two-layer network, hidden 32" in result.output
+
+
+def test_user_errors_are_one_line_and_exit_1(tmp_path):
+    result = runner.invoke(app, ["demo", "--model", "svm", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1 and "error:" in result.output and "Traceback" not in result.output
+
+
+def test_data_fetch_unknown_name():
+    result = runner.invoke(app, ["data", "fetch", "imagenet"])
+    assert result.exit_code == 1 and "mnist, cifar10, ptb" in result.output
+
+
+def test_data_list():
+    result = runner.invoke(app, ["data", "list"])
+    assert result.exit_code == 0 and all(name in result.output for name in ("mnist", "cifar10", "ptb"))
+
+
+def test_doctor_table():
+    result = runner.invoke(app, ["doctor"])
+    assert "Python" in result.output and "native hw0/src/simple_ml_ext" in result.output
+    assert result.exit_code == (1 if "FAIL" in result.output else 0)
+
+
+def test_test_command_runs_hw0_and_summarises():
+    result = runner.invoke(app, ["test", "hw0", "-m", "hw0_add"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^total: [1-9]\d* passed, 0 failed, 0 skipped$", result.output, re.M)
+
+
+def test_test_command_fails_when_nothing_is_collected():
+    result = runner.invoke(app, ["test", "hw0", "-k", "no_test_has_this_name"])
+    assert result.exit_code == 1 and "no tests collected" in result.output
+
+
+def test_test_command_unknown_target():
+    result = runner.invoke(app, ["test", "hw99"])
+    assert result.exit_code == 1 and "No tests for hw99" in result.output
