@@ -68,6 +68,8 @@ def discover_targets(root: Path = REPO_ROOT) -> dict[str, TestTarget]:
 def select_targets(names: list[str], root: Path = REPO_ROOT) -> list[TestTarget]:
     """The targets named, or all of them when none is named."""
     targets = discover_targets(root)
+    if not targets:
+        raise DlsysError(f"No tests found under {root}: expected hwN/tests/ or autograder/tests/.")
     unknown = [name for name in names if name not in targets]
     if unknown:
         raise DlsysError(f"No tests for {', '.join(unknown)}. Known: {', '.join(targets) or 'none'}.")

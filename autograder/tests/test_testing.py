@@ -48,6 +48,11 @@ def test_select_targets_rejects_unknown_names(repo):
     assert [t.name for t in testing.select_targets(["hw1"], repo)] == ["hw1"]
 
 
+def test_a_tree_without_tests_is_an_error(tmp_path):
+    with pytest.raises(DlsysError, match="No tests found"):
+        testing.select_targets([], tmp_path)
+
+
 def test_each_homework_runs_in_its_own_process_with_its_own_needle(repo):
     hw0, hw10 = (testing.run_target(t) for t in testing.select_targets(["hw0", "hw10"], repo))
     assert (hw0.passed, hw0.failed, hw0.ok) == (2, 0, True)
