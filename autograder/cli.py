@@ -88,12 +88,12 @@ def test_command(
 @user_errors
 def data_fetch_command(
     names: Annotated[list[str], typer.Argument(help=f"Data sets to download: {', '.join(datasets.DATASETS)}.")],
-    dir: Annotated[Path, typer.Option("--dir", help="Data folder, laid out as the handouts expect.")] = Path("data"),
+    data_dir: Annotated[Path, typer.Option("--dir", help="Data folder, laid out as the handouts expect.")] = Path("data"),
 ):
     """Download data sets from their public locations, verify checksums, resume partial downloads."""
     for name in names:
-        paths = datasets.fetch_dataset(name, dir)
-        console.print(f"[green]{name}[/]: {len(paths)} files in {dir}")
+        paths = datasets.fetch_dataset(name, data_dir)
+        console.print(f"[green]{name}[/]: {len(paths)} files in {data_dir}")
 
 
 @data_app.command("list")
