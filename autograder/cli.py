@@ -65,7 +65,7 @@ def test_command(
     marker: Annotated[Optional[str], typer.Option("-m", help="Only tests with this pytest marker expression (e.g. hw0_cpp).")] = None,
 ):
     """Run each homework's public tests (and the autograder's) in its own pytest process."""
-    pytest_args = tuple(arg for flag, value in (("-k", keyword), ("-m", marker)) if value for arg in (flag, value))
+    pytest_args = (("-k", keyword) if keyword else ()) + (("-m", marker) if marker else ())
     outcomes = []
     for target in testing.select_targets(targets or []):
         console.rule(f"[bold]{target.name}")
@@ -117,7 +117,3 @@ def doctor_command():
     console.print(table)
     if any(check.status == doctor.FAIL for check in checks):
         raise typer.Exit(1)
-
-
-if __name__ == "__main__":
-    app()

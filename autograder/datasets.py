@@ -59,14 +59,18 @@ def _ptb_file(split: str, md5: str) -> RemoteFile:
     return RemoteFile(f"{split}.txt", (url,), md5)
 
 
+# MNIST's (images, labels) file pairs, as the handouts and `dlsys demo` read them.
+MNIST_TRAIN_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
+MNIST_TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
 DATASETS: dict[str, DatasetSpec] = {
     "mnist": DatasetSpec(
         name="mnist",
         files=(
-            _mnist_file("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-            _mnist_file("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
-            _mnist_file("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
-            _mnist_file("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+            _mnist_file(MNIST_TRAIN_FILES[0], "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+            _mnist_file(MNIST_TRAIN_FILES[1], "d53e105ee54ea40749a09fcbcd1e9432"),
+            _mnist_file(MNIST_TEST_FILES[0], "9fb629c4189551a2d022fa330f9573f3"),
+            _mnist_file(MNIST_TEST_FILES[1], "ec29112dd5afa0611ce80d1b7f02629c"),
         ),
         subdir="",
         description="MNIST handwritten digits (hw0, hw1, hw2)",

@@ -11,11 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.datasets import MNIST_TEST_FILES, MNIST_TRAIN_FILES
 from autograder.errors import DlsysError
 from autograder.paths import REPO_ROOT, data_dirs
-
-MNIST_TRAIN = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
-MNIST_TEST = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 
 @dataclass
@@ -45,10 +43,10 @@ def find_mnist(candidates: list[Path], simple_ml) -> Split | None:
     test: 8,000 and 2,000 images.
     """
     for folder in [c for d in candidates for c in (d, d / "mnist")]:
-        if all((folder / name).is_file() for name in MNIST_TEST):
-            X_test, y_test = simple_ml.parse_mnist(*(str(folder / n) for n in MNIST_TEST))
-            if all((folder / name).is_file() for name in MNIST_TRAIN):
-                X_train, y_train = simple_ml.parse_mnist(*(str(folder / n) for n in MNIST_TRAIN))
+        if all((folder / name).is_file() for name in MNIST_TEST_FILES):
+            X_test, y_test = simple_ml.parse_mnist(*(str(folder / n) for n in MNIST_TEST_FILES))
+            if all((folder / name).is_file() for name in MNIST_TRAIN_FILES):
+                X_train, y_train = simple_ml.parse_mnist(*(str(folder / n) for n in MNIST_TRAIN_FILES))
                 return Split(X_train, y_train, X_test, y_test, f"MNIST from {folder} (60,000 train / 10,000 test)")
             cut = len(y_test) * 4 // 5
             return Split(X_test[:cut], y_test[:cut], X_test[cut:], y_test[cut:],

@@ -76,7 +76,7 @@ def select_targets(names: list[str], root: Path = REPO_ROOT) -> list[TestTarget]
         raise DlsysError(f"No tests found under {root}: expected hwN/tests/ or autograder/tests/.")
     unknown = [name for name in names if name not in targets]
     if unknown:
-        raise DlsysError(f"No tests for {', '.join(unknown)}. Known: {', '.join(targets) or 'none'}.")
+        raise DlsysError(f"No tests for {', '.join(unknown)}. Known: {', '.join(targets)}.")
     return [targets[name] for name in names] if names else list(targets.values())
 
 
