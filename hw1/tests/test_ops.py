@@ -1,0 +1,269 @@
+"""Every op: forward against numpy, gradient against central differences, both against
+PyTorch when it is installed, and the bad input each op must refuse with a clear message."""
+import zlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pytest
+
+import needle as ndl
+from gradcheck import gradcheck
+
+NORMAL, POSITIVE, AWAY_FROM_ZERO = "normal", "positive", "away from zero"
+
+
+@dataclass
+class OpCase:
+    """One op on one set of input shapes, written three times: needle, numpy and torch."""
+
+    id: str
+    needle: Callable  # needle Tensors -> Tensor
+    numpy: Callable  # numpy arrays -> array
+    torch: Callable  # (torch module, torch tensors) -> tensor
+    inputs: list  # one (shape, kind) per argument
+
+    def arrays(self):
+        rng = np.random.default_rng(zlib.crc32(self.id.encode()))
+        arrays = []
+        for shape, kind in self.inputs:
+            if kind == NORMAL:
+                arrays.append(rng.standard_normal(shape))
+            elif kind == POSITIVE:
+                arrays.append(rng.uniform(0.5, 2.0, shape))
+            else:  # keep central differences off kinks (relu) and poles (division)
+                arrays.append(rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape))
+        return arrays
+
+
+def case(id, needle, numpy, torch, *inputs):
+    return pytest.param(OpCase(id, needle, numpy, torch, list(inputs)), id=id)
+
+
+def broadcast_case(in_shape, out_shape):
+    return case(
+        f"broadcast_to{in_shape}->{out_shape}",
+        lambda a: ndl.broadcast_to(a, out_shape),
+        lambda a: np.broadcast_to(a, out_shape),
+        lambda t, a: a.broadcast_to(out_shape),
+        (in_shape, NORMAL),
+    )
+
+
+def reshape_case(in_shape, out_shape):
+    return case(
+        f"reshape{in_shape}->{out_shape}",
+        lambda a: ndl.reshape(a, out_shape),
+        lambda a: np.reshape(a, out_shape),
+        lambda t, a: a.reshape(out_shape),
+        (in_shape, NORMAL),
+    )
+
+
+def summation_case(shape, axes):
+    def torch_sum(t, a):
+        return t.sum(a) if axes is None else t.sum(a, dim=axes)
+
+    return case(
+        f"summation{shape}-axes={axes}",
+        lambda a: ndl.summation(a, axes),
+        lambda a: np.sum(a, axis=axes),
+        torch_sum,
+        (shape, NORMAL),
+    )
+
+
+def matmul_case(a_shape, b_shape):
+    return case(
+        f"matmul{a_shape}@{b_shape}",
+        ndl.matmul,
+        np.matmul,
+        lambda t, a, b: t.matmul(a, b),
+        (a_shape, NORMAL),
+        (b_shape, NORMAL),
+    )
+
+
+def transpose_case(shape, axes):
+    def numpy_transpose(a):
+        first, second = axes if axes is not None else (-2, -1)
+        return np.swapaxes(a, first, second)
+
+    def torch_transpose(t, a):
+        first, second = axes if axes is not None else (-2, -1)
+        return a.transpose(first, second)
+
+    return case(
+        f"transpose{shape}-axes={axes}",
+        lambda a: ndl.transpose(a, axes),
+        numpy_transpose,
+        torch_transpose,
+        (shape, NORMAL),
+    )
+
+
+CASES = [
+    case("add", ndl.add, np.add, lambda t, a, b: a + b, ((3, 4), NORMAL), ((3, 4), NORMAL)),
+    case("add-3d", ndl.add, np.add, lambda t, a, b: a + b, ((2, 3, 4), NORMAL), ((2, 3, 4), NORMAL)),
+    case("add-operator", lambda a, b: a + b, np.add, lambda t, a, b: a + b, ((5,), NORMAL), ((5,), NORMAL)),
+    case("add_scalar", lambda a: ndl.add_scalar(a, 1.5), lambda a: a + 1.5, lambda t, a: a + 1.5, ((3, 4), NORMAL)),
+    case("scalar+tensor", lambda a: 1.5 + a, lambda a: 1.5 + a, lambda t, a: 1.5 + a, ((3, 4), NORMAL)),
+    case("subtract", lambda a, b: a - b, np.subtract, lambda t, a, b: a - b, ((3, 4), NORMAL), ((3, 4), NORMAL)),
+    case("tensor-scalar", lambda a: a - 2.5, lambda a: a - 2.5, lambda t, a: a - 2.5, ((4,), NORMAL)),
+    case("scalar-tensor", lambda a: 2.5 - a, lambda a: 2.5 - a, lambda t, a: 2.5 - a, ((4,), NORMAL)),
+    case("multiply", ndl.multiply, np.multiply, lambda t, a, b: a * b, ((3, 4), NORMAL), ((3, 4), NORMAL)),
+    case("multiply-operator", lambda a, b: a * b, np.multiply, lambda t, a, b: a * b, ((2, 2, 3), NORMAL), ((2, 2, 3), NORMAL)),
+    case("mul_scalar", lambda a: ndl.mul_scalar(a, -3.0), lambda a: a * -3.0, lambda t, a: a * -3.0, ((3, 4), NORMAL)),
+    case("scalar*tensor", lambda a: 0.5 * a, lambda a: 0.5 * a, lambda t, a: 0.5 * a, ((3, 4), NORMAL)),
+    case("power", ndl.power, np.power, lambda t, a, b: t.pow(a, b), ((3, 4), POSITIVE), ((3, 4), NORMAL)),
+    case("power-operator", lambda a, b: a**b, np.power, lambda t, a, b: a**b, ((2, 3), POSITIVE), ((2, 3), NORMAL)),
+    case("scalar**tensor", lambda a: 2.0**a, lambda a: 2.0**a, lambda t, a: 2.0**a, ((2, 3), NORMAL)),
+    case("power_scalar-2", lambda a: ndl.power_scalar(a, 2), lambda a: a**2, lambda t, a: a**2, ((3, 4), NORMAL)),
+    case("power_scalar-3", lambda a: a**3, lambda a: a**3, lambda t, a: a**3, ((3, 4), NORMAL)),
+    case("power_scalar-0", lambda a: ndl.power_scalar(a, 0), lambda a: a**0, lambda t, a: a**0, ((3,), NORMAL)),
+    case("power_scalar--1", lambda a: ndl.power_scalar(a, -1), lambda a: a**-1.0, lambda t, a: a**-1, ((3, 4), AWAY_FROM_ZERO)),
+    case("divide", ndl.divide, np.divide, lambda t, a, b: a / b, ((3, 4), NORMAL), ((3, 4), AWAY_FROM_ZERO)),
+    case("divide-operator", lambda a, b: a / b, np.divide, lambda t, a, b: a / b, ((5,), NORMAL), ((5,), AWAY_FROM_ZERO)),
+    case("divide_scalar", lambda a: ndl.divide_scalar(a, 4.0), lambda a: a / 4.0, lambda t, a: a / 4.0, ((3, 4), NORMAL)),
+    case("scalar/tensor", lambda a: 2.0 / a, lambda a: 2.0 / a, lambda t, a: 2.0 / a, ((3, 4), AWAY_FROM_ZERO)),
+    transpose_case((3, 4), None),
+    transpose_case((2, 3, 4), None),
+    transpose_case((2, 3, 4), (0, 2)),
+    transpose_case((3, 4), (1, 0)),
+    transpose_case((2, 3, 4, 5), (1, 3)),
+    reshape_case((3, 4), (2, 6)),
+    reshape_case((2, 3, 4), (4, 6)),
+    reshape_case((2, 3, 4), (24,)),
+    reshape_case((6,), (2, 1, 3)),
+    reshape_case((3, 4), (-1, 2)),
+    broadcast_case((1, 4), (3, 4)),
+    broadcast_case((3, 1), (3, 4)),
+    broadcast_case((4,), (2, 3, 4)),
+    broadcast_case((1,), (5,)),
+    broadcast_case((2, 1, 3), (2, 4, 3)),
+    broadcast_case((1, 1), (2, 3)),
+    broadcast_case((3, 4), (3, 4)),
+    summation_case((3, 4), None),
+    summation_case((3, 4), 0),
+    summation_case((3, 4), (1,)),
+    summation_case((2, 3, 4), (0, 2)),
+    summation_case((2, 3, 4), -1),
+    summation_case((2, 3, 4), (0, 1, 2)),
+    summation_case((5,), (0,)),
+    matmul_case((3, 4), (4, 5)),
+    matmul_case((1, 1), (1, 1)),
+    matmul_case((2, 3, 4), (2, 4, 5)),
+    matmul_case((2, 3, 4), (4, 5)),
+    matmul_case((3, 4), (2, 4, 5)),
+    matmul_case((1, 3, 4), (2, 4, 5)),
+    matmul_case((2, 1, 3, 4), (5, 4, 2)),
+    case("matmul-operator", lambda a, b: a @ b, np.matmul, lambda t, a, b: a @ b, ((4, 3), NORMAL), ((3, 2), NORMAL)),
+    case("negate", ndl.negate, np.negative, lambda t, a: -a, ((3, 4), NORMAL)),
+    case("negate-operator", lambda a: -a, np.negative, lambda t, a: -a, ((2, 3, 4), NORMAL)),
+    case("log", ndl.log, np.log, lambda t, a: t.log(a), ((3, 4), POSITIVE)),
+    case("exp", ndl.exp, np.exp, lambda t, a: t.exp(a), ((3, 4), NORMAL)),
+    case("relu", ndl.relu, lambda a: np.maximum(a, 0), lambda t, a: t.relu(a), ((3, 4), AWAY_FROM_ZERO)),
+    case("relu-3d", ndl.relu, lambda a: np.maximum(a, 0), lambda t, a: t.relu(a), ((2, 3, 4), AWAY_FROM_ZERO)),
+    case(
+        "log-sum-exp",
+        lambda a: ndl.log(ndl.exp(a).sum(axes=(1,))),
+        lambda a: np.log(np.exp(a).sum(axis=1)),
+        lambda t, a: t.logsumexp(a, dim=1),
+        ((4, 5), NORMAL),
+    ),
+    case(
+        "two-layer-net",
+        lambda x, w1, w2: (ndl.relu(x @ w1) @ w2).sum(),
+        lambda x, w1, w2: (np.maximum(x @ w1, 0) @ w2).sum(),
+        lambda t, x, w1, w2: (t.relu(x @ w1) @ w2).sum(),
+        ((4, 3), AWAY_FROM_ZERO),
+        ((3, 5), AWAY_FROM_ZERO),
+        ((5, 2), NORMAL),
+    ),
+]
+
+
+@pytest.mark.hw1_forward
+@pytest.mark.parametrize("op", CASES)
+def test_forward_matches_numpy(op):
+    arrays = op.arrays()
+    out = op.needle(*[ndl.Tensor(a) for a in arrays])
+    expected = np.asarray(op.numpy(*arrays))
+    assert isinstance(out, ndl.Tensor)
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.hw1_backward
+@pytest.mark.parametrize("op", CASES)
+def test_gradient_matches_central_differences(op):
+    gradcheck(op.needle, *op.arrays())
+
+
+@pytest.mark.hw1_backward
+@pytest.mark.parametrize("op", CASES)
+def test_forward_and_gradient_match_torch(op, torch):
+    arrays = op.arrays()
+    tensors = [ndl.Tensor(a) for a in arrays]
+    out = op.needle(*tensors)
+    weight = np.random.default_rng(7).standard_normal(out.shape)
+    out.backward(ndl.Tensor(weight))
+
+    torch_inputs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    torch_out = op.torch(torch, *torch_inputs)
+    (torch_out * torch.tensor(weight)).sum().backward()
+
+    np.testing.assert_allclose(out.numpy(), torch_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for position, (tensor, torch_input) in enumerate(zip(tensors, torch_inputs)):
+        np.testing.assert_allclose(
+            tensor.grad.numpy(), torch_input.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=f"argument {position}"
+        )
+
+
+@pytest.mark.hw1_forward
+def test_scalar_ops_keep_float32():
+    x = ndl.Tensor(np.ones((2, 3), dtype=np.float32))
+    for result in (x + 1.5, x * 2.0, x / 3.0, x - 1.0, 2.0 - x, x**2, 2.0 / x):
+        assert result.dtype == np.float32
+
+
+def arrays_of(*shapes):
+    return [ndl.Tensor(np.ones(shape)) for shape in shapes]
+
+
+# (what is called, the exception, fragments the message must contain)
+BAD_INPUT = [
+    pytest.param(lambda: ndl.add(*arrays_of((2, 3), (3, 2))), ValueError, ["add", "(2, 3)", "(3, 2)"], id="add-shapes"),
+    pytest.param(lambda: ndl.multiply(*arrays_of((2, 3), (2, 1))), ValueError, ["multiply", "(2, 3)", "(2, 1)"], id="multiply-shapes"),
+    pytest.param(lambda: ndl.divide(*arrays_of((4,), (3,))), ValueError, ["divide", "(4,)", "(3,)"], id="divide-shapes"),
+    pytest.param(lambda: ndl.power(*arrays_of((2, 2), (2,))), ValueError, ["power", "(2, 2)", "(2,)"], id="power-shapes"),
+    pytest.param(lambda: ndl.matmul(*arrays_of((2, 3), (4, 5))), ValueError, ["matmul", "(2, 3)", "(4, 5)"], id="matmul-inner"),
+    pytest.param(lambda: ndl.matmul(*arrays_of((3,), (3, 4))), ValueError, ["matmul", "(3,)", "(3, 4)"], id="matmul-1d"),
+    pytest.param(lambda: ndl.matmul(*arrays_of((2, 3, 4), (3, 4, 5))), ValueError, ["matmul", "(2, 3, 4)", "(3, 4, 5)"], id="matmul-batch"),
+    pytest.param(lambda: ndl.broadcast_to(*arrays_of((2, 3)), (4, 3)), ValueError, ["broadcast_to", "(2, 3)", "(4, 3)"], id="broadcast_to-size"),
+    pytest.param(lambda: ndl.broadcast_to(*arrays_of((2, 3)), (3,)), ValueError, ["broadcast_to", "(2, 3)", "(3,)"], id="broadcast_to-rank"),
+    pytest.param(lambda: ndl.reshape(*arrays_of((2, 3)), (4, 2)), ValueError, ["reshape", "(2, 3)", "(4, 2)"], id="reshape-size"),
+    pytest.param(lambda: ndl.reshape(*arrays_of((2, 3)), (4, -1)), ValueError, ["reshape", "(2, 3)", "(4, -1)"], id="reshape-wildcard"),
+    pytest.param(lambda: ndl.summation(*arrays_of((2, 3)), (2,)), ValueError, ["summation", "axis 2", "(2, 3)"], id="summation-axis"),
+    pytest.param(lambda: ndl.transpose(*arrays_of((2, 3, 4)), (0, 1, 2)), ValueError, ["transpose", "two axes"], id="transpose-axes"),
+    pytest.param(lambda: ndl.transpose(*arrays_of((3,))), ValueError, ["transpose", "(3,)"], id="transpose-1d"),
+    pytest.param(lambda: ndl.add_scalar(*arrays_of((3,)), np.ones(3)), TypeError, ["add_scalar", "(3,)"], id="add_scalar-array"),
+    pytest.param(lambda: ndl.mul_scalar(*arrays_of((3,)), [1, 2, 3]), TypeError, ["mul_scalar", "list"], id="mul_scalar-list"),
+    pytest.param(lambda: ndl.divide_scalar(*arrays_of((3,)), "2"), TypeError, ["divide_scalar", "str"], id="divide_scalar-str"),
+    pytest.param(lambda: ndl.power_scalar(*arrays_of((3,)), np.ones(2)), TypeError, ["power_scalar", "(2,)"], id="power_scalar-array"),
+    pytest.param(lambda: ndl.Tensor([1.0]) - np.ones(2), TypeError, ["subtract", "(2,)"], id="subtract-array"),
+    pytest.param(lambda: np.ones(2) + ndl.Tensor([1.0, 2.0]), TypeError, ["add_scalar", "(2,)"], id="array+tensor"),
+    pytest.param(lambda: ndl.negate(np.ones(3)), TypeError, ["Negate", "ndarray"], id="negate-array"),
+    pytest.param(lambda: ndl.log(np.ones(3)), TypeError, ["Log", "ndarray"], id="log-array"),
+    pytest.param(lambda: ndl.exp([1.0]), TypeError, ["Exp", "list"], id="exp-list"),
+    pytest.param(lambda: ndl.relu(3.0), TypeError, ["ReLU", "float"], id="relu-float"),
+    pytest.param(lambda: ndl.add(ndl.Tensor([1.0]), np.ones(1)), TypeError, ["EWiseAdd", "input 1"], id="add-array"),
+]
+
+
+@pytest.mark.parametrize("call, error, fragments", BAD_INPUT)
+def test_bad_input_is_refused_with_a_clear_message(call, error, fragments):
+    with pytest.raises(error) as raised:
+        call()
+    for fragment in fragments:
+        assert fragment in str(raised.value)
