@@ -174,6 +174,12 @@ def test_backward_refuses_an_out_grad_of_another_shape():
         y.backward(ndl.Tensor(np.ones((3, 2))))
 
 
+def test_backward_of_a_constant_says_why_it_cannot_run():
+    c = ndl.Tensor([1.0, 2.0], requires_grad=False) * 2.0
+    with pytest.raises(RuntimeError, match="requires_grad=False"):
+        c.backward()
+
+
 def test_lazy_mode_computes_only_on_demand(monkeypatch):
     monkeypatch.setattr(ndl.autograd, "LAZY_MODE", True)
     x = ndl.Tensor(np.array([1.0, 2.0]))

@@ -17,6 +17,11 @@ def test_tensor_from_lists_arrays_and_tensors():
     assert ndl.Tensor(from_array, dtype="float64").dtype == np.float64
 
 
+def test_tensor_refuses_unknown_keywords():
+    with pytest.raises(TypeError, match="requires_gard"):
+        ndl.Tensor([1.0], requires_gard=False)
+
+
 def test_tensor_is_a_leaf_that_requires_grad_by_default():
     x = ndl.Tensor([1.0])
     assert x.requires_grad and x.is_leaf() and x.op is None and x.inputs == []

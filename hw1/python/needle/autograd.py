@@ -119,8 +119,11 @@ class Value:
         self.requires_grad = requires_grad
 
     @classmethod
-    def make_const(cls, data, *, requires_grad=False):
+    def make_const(cls, data, requires_grad=False):
+        """A leaf holding `data` (an array, or another value's array), outside any graph."""
         value = cls.__new__(cls)
+        if isinstance(data, Value):
+            data = data.realize_cached_data()
         value._init(None, [], cached_data=data, requires_grad=requires_grad)
         return value
 
@@ -188,7 +191,7 @@ class Tensor(Value):
     # reach Tensor.__radd__ (and its clear error) instead of silently building object arrays.
     __array_ufunc__ = None
 
-    def __init__(self, array, *, device: Optional[Device] = None, dtype=None, requires_grad=True, **kwargs):
+    def __init__(self, array, *, device: Optional[Device] = None, dtype=None, requires_grad=True):
         if isinstance(array, Tensor):
             if device is None:
                 device = array.device
@@ -210,27 +213,6 @@ class Tensor(Value):
         if array_api is numpy:
             return numpy.array(numpy_array, dtype=dtype)
         return array_api.array(numpy_array, device=device, dtype=dtype)
-
-    @staticmethod
-    def make_from_op(op: Op, inputs: List["Value"]):
-        tensor = Tensor.__new__(Tensor)
-        tensor._init(op, inputs)
-        if not LAZY_MODE:
-            if not tensor.requires_grad:
-                return tensor.detach()
-            tensor.realize_cached_data()
-        return tensor
-
-    @staticmethod
-    def make_const(data, requires_grad=False):
-        tensor = Tensor.__new__(Tensor)
-        tensor._init(
-            None,
-            [],
-            cached_data=data if not isinstance(data, Tensor) else data.realize_cached_data(),
-            requires_grad=requires_grad,
-        )
-        return tensor
 
     @property
     def data(self):
@@ -267,6 +249,11 @@ class Tensor(Value):
     def backward(self, out_grad=None):
         """Compute the gradient of this tensor with respect to every tensor it depends on,
         and store it in their `.grad`. `out_grad` defaults to ones (the tensor's own shape)."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require a gradient "
+                "(it was computed from tensors that all have requires_grad=False)"
+            )
         if out_grad is None:
             out_grad = init.ones(*self.shape, dtype=self.dtype, device=self.device)
         elif not isinstance(out_grad, Tensor):
