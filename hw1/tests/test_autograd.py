@@ -222,3 +222,20 @@ def test_tensor_tuple_indexing_and_gradient():
     np.testing.assert_array_equal(summed[0].numpy(), [2.0, 4.0])
     with pytest.raises(ValueError, match="lengths 2 and 1"):
         pair + ndl.make_tuple(a)
+
+
+def test_tuple_ops_gradient_matches_central_differences():
+    def pick_and_combine(a, b):
+        pair = ndl.make_tuple(a * b, ndl.exp(b))
+        first = ndl.ops.TupleGetItem(0)(pair, fold_const=False)
+        second = ndl.ops.TupleGetItem(1)(pair, fold_const=False)
+        return first * second
+
+    rng = np.random.default_rng(2)
+    gradcheck(pick_and_combine, rng.standard_normal((2, 3)), rng.standard_normal((2, 3)))
+
+
+def test_tuple_get_item_refuses_a_tensor():
+    with pytest.raises(TypeError, match="TensorTuple, got Tensor"):
+        ndl.tuple_get_item(ndl.Tensor([1.0]), 0)
+

@@ -98,7 +98,8 @@ class TupleGetItem(TensorOp):
         self.index = index
 
     def __call__(self, a: TensorTuple, fold_const=True) -> Value:
-        assert isinstance(a, TensorTuple)
+        if not isinstance(a, TensorTuple):
+            raise TypeError(f"tuple_get_item: expected a TensorTuple, got {type(a).__name__}")
         # constant folding
         if fold_const and isinstance(a.op, MakeTensorTuple):
             return a.inputs[self.index]
