@@ -62,20 +62,6 @@ def _normalize_axes(axes, ndim, op_name, shape):
     return tuple(axis % ndim for axis in axes)
 
 
-def _sum_to_shape(grad, shape):
-    """Sum the broadcast dimensions of `grad` away so that it gets `shape` back: the adjoint of
-    broadcasting `shape` to `grad.shape`."""
-    lead = len(grad.shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
-    )
-    if axes:
-        grad = summation(grad, axes)
-    if grad.shape != tuple(shape):
-        grad = reshape(grad, shape)
-    return grad
-
-
 class MakeTensorTuple(TensorTupleOp):
     """Group Tensors into one TensorTuple node."""
 
@@ -338,7 +324,12 @@ class BroadcastTo(TensorOp):
 
     def gradient(self, out_grad, node):
         ### BEGIN YOUR SOLUTION
-        return _sum_to_shape(out_grad, node.inputs[0].shape)
+        input_shape = node.inputs[0].shape
+        lead = len(self.shape) - len(input_shape)
+        # each new leading axis, and each axis stretched from size 1, made copies: sum their adjoints
+        stretched = [lead + i for i, size in enumerate(input_shape) if size == 1 and self.shape[lead + i] != 1]
+        axes = tuple(range(lead)) + tuple(stretched)
+        return reshape(summation(out_grad, axes), input_shape) if axes else out_grad
         ### END YOUR SOLUTION
 
 
@@ -383,9 +374,14 @@ class MatMul(TensorOp):
     def gradient(self, out_grad, node):
         ### BEGIN YOUR SOLUTION
         a, b = node.inputs
-        # a batch axis that was broadcast received the sum of its copies' adjoints
-        grad_a = _sum_to_shape(matmul(out_grad, transpose(b)), a.shape)
-        grad_b = _sum_to_shape(matmul(transpose(a), out_grad), b.shape)
+        grad_a = matmul(out_grad, transpose(b))
+        grad_b = matmul(transpose(a), out_grad)
+        # A batch axis that was broadcast got one adjoint per copy; summing them is
+        # exactly the gradient of broadcast_to.
+        if grad_a.shape != a.shape:
+            grad_a = BroadcastTo(grad_a.shape).gradient(grad_a, broadcast_to(a, grad_a.shape))
+        if grad_b.shape != b.shape:
+            grad_b = BroadcastTo(grad_b.shape).gradient(grad_b, broadcast_to(b, grad_b.shape))
         return grad_a, grad_b
         ### END YOUR SOLUTION
 
