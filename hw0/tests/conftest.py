@@ -34,6 +34,14 @@ def make_classification(num_examples, input_dim, num_classes, seed=0, noise=0.3)
     return np.clip(X, 0, 1).astype(np.float32), y
 
 
+def initial_weights(input_dim, hidden_dim, num_classes, seed=0):
+    """float32 weights of the two-layer network, each layer scaled by 1/sqrt(its output width)."""
+    rng = np.random.default_rng(seed)
+    W1 = (rng.standard_normal((input_dim, hidden_dim)) / np.sqrt(hidden_dim)).astype(np.float32)
+    W2 = (rng.standard_normal((hidden_dim, num_classes)) / np.sqrt(num_classes)).astype(np.float32)
+    return W1, W2
+
+
 @pytest.fixture
 def idx_files(tmp_path):
     """A small MNIST-like pair of files (25 images of 28x28) and the raw arrays behind them."""

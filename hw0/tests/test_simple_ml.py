@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import simple_ml
-from conftest import make_classification, write_idx_images, write_idx_labels
+from conftest import initial_weights, make_classification, write_idx_images, write_idx_labels
 from simple_ml import add, loss_err, nn_epoch, parse_mnist, softmax_loss, softmax_regression_epoch
 
 try:
@@ -209,9 +209,7 @@ def two_layer_loss(X, y, W1=None, W2=None):
 @pytest.mark.hw0_nn
 def test_nn_full_batch_step_is_a_gradient_step():
     X, y = make_classification(15, 6, 3, seed=4)
-    rng = np.random.default_rng(4)
-    W1 = rng.standard_normal((6, 8)).astype(np.float32) / np.sqrt(8)
-    W2 = rng.standard_normal((8, 3)).astype(np.float32) / np.sqrt(3)
+    W1, W2 = initial_weights(6, 8, 3, seed=4)
     expected_W1 = W1 - 0.2 * numerical_gradient(two_layer_loss(X, y, W2=W2.astype(np.float64)), W1)
     expected_W2 = W2 - 0.2 * numerical_gradient(two_layer_loss(X, y, W1=W1.astype(np.float64)), W2)
     nn_epoch(X, y, W1, W2, lr=0.2, batch=15)
@@ -222,9 +220,7 @@ def test_nn_full_batch_step_is_a_gradient_step():
 @pytest.mark.hw0_nn
 def test_nn_epoch_steps_through_minibatches_in_order():
     X, y = make_classification(23, 5, 3, seed=6)
-    rng = np.random.default_rng(6)
-    W1 = rng.standard_normal((5, 7)).astype(np.float32) / np.sqrt(7)
-    W2 = rng.standard_normal((7, 3)).astype(np.float32) / np.sqrt(3)
+    W1, W2 = initial_weights(5, 7, 3, seed=6)
     expected_W1, expected_W2 = W1.astype(np.float64), W2.astype(np.float64)
     for start in range(0, 23, 10):  # 10, 10, then a partial minibatch of 3
         X_b, y_b = X[start:start + 10], y[start:start + 10]
@@ -240,9 +236,7 @@ def test_nn_epoch_steps_through_minibatches_in_order():
 def test_nn_epoch_matches_torch_autograd():
     torch = pytest.importorskip("torch")
     X, y = make_classification(12, 4, 3, seed=8)
-    rng = np.random.default_rng(8)
-    W1 = rng.standard_normal((4, 6)).astype(np.float32)
-    W2 = rng.standard_normal((6, 3)).astype(np.float32)
+    W1, W2 = initial_weights(4, 6, 3, seed=8)
     t1, t2 = torch.tensor(W1, requires_grad=True), torch.tensor(W2, requires_grad=True)
     logits = torch.relu(torch.tensor(X) @ t1) @ t2
     torch.nn.functional.cross_entropy(logits, torch.tensor(y, dtype=torch.long)).backward()
@@ -255,9 +249,7 @@ def test_nn_epoch_matches_torch_autograd():
 @pytest.mark.hw0_nn
 def test_nn_epoch_updates_in_place_and_lowers_the_loss():
     X, y = make_classification(400, 20, 5, seed=3)
-    rng = np.random.default_rng(3)
-    W1 = rng.standard_normal((20, 32)).astype(np.float32) / np.sqrt(32)
-    W2 = rng.standard_normal((32, 5)).astype(np.float32) / np.sqrt(5)
+    W1, W2 = initial_weights(20, 32, 5, seed=3)
     ids = id(W1), id(W2)
     before = softmax_loss(np.maximum(X @ W1, 0) @ W2, y)
     for _ in range(5):

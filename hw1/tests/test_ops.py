@@ -40,22 +40,13 @@ def case(id, needle, numpy, torch, *inputs):
     return pytest.param(OpCase(id, needle, numpy, torch, list(inputs)), id=id)
 
 
-def broadcast_case(in_shape, out_shape):
+def shape_case(op_name, in_shape, out_shape):
+    """reshape or broadcast_to, which needle, numpy and torch all spell the same way."""
     return case(
-        f"broadcast_to{in_shape}->{out_shape}",
-        lambda a: ndl.broadcast_to(a, out_shape),
-        lambda a: np.broadcast_to(a, out_shape),
-        lambda t, a: a.broadcast_to(out_shape),
-        (in_shape, NORMAL),
-    )
-
-
-def reshape_case(in_shape, out_shape):
-    return case(
-        f"reshape{in_shape}->{out_shape}",
-        lambda a: ndl.reshape(a, out_shape),
-        lambda a: np.reshape(a, out_shape),
-        lambda t, a: a.reshape(out_shape),
+        f"{op_name}{in_shape}->{out_shape}",
+        lambda a: getattr(ndl, op_name)(a, out_shape),
+        lambda a: getattr(np, op_name)(a, out_shape),
+        lambda t, a: getattr(a, op_name)(out_shape),
         (in_shape, NORMAL),
     )
 
@@ -131,18 +122,18 @@ CASES = [
     transpose_case((2, 3, 4), (0, 2)),
     transpose_case((3, 4), (1, 0)),
     transpose_case((2, 3, 4, 5), (1, 3)),
-    reshape_case((3, 4), (2, 6)),
-    reshape_case((2, 3, 4), (4, 6)),
-    reshape_case((2, 3, 4), (24,)),
-    reshape_case((6,), (2, 1, 3)),
-    reshape_case((3, 4), (-1, 2)),
-    broadcast_case((1, 4), (3, 4)),
-    broadcast_case((3, 1), (3, 4)),
-    broadcast_case((4,), (2, 3, 4)),
-    broadcast_case((1,), (5,)),
-    broadcast_case((2, 1, 3), (2, 4, 3)),
-    broadcast_case((1, 1), (2, 3)),
-    broadcast_case((3, 4), (3, 4)),
+    shape_case("reshape", (3, 4), (2, 6)),
+    shape_case("reshape", (2, 3, 4), (4, 6)),
+    shape_case("reshape", (2, 3, 4), (24,)),
+    shape_case("reshape", (6,), (2, 1, 3)),
+    shape_case("reshape", (3, 4), (-1, 2)),
+    shape_case("broadcast_to", (1, 4), (3, 4)),
+    shape_case("broadcast_to", (3, 1), (3, 4)),
+    shape_case("broadcast_to", (4,), (2, 3, 4)),
+    shape_case("broadcast_to", (1,), (5,)),
+    shape_case("broadcast_to", (2, 1, 3), (2, 4, 3)),
+    shape_case("broadcast_to", (1, 1), (2, 3)),
+    shape_case("broadcast_to", (3, 4), (3, 4)),
     summation_case((3, 4), None),
     summation_case((3, 4), 0),
     summation_case((3, 4), (1,)),

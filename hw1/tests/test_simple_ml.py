@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import needle as ndl
-from conftest import write_idx_images, write_idx_labels
+from conftest import initial_weights, make_classification, write_idx_images, write_idx_labels
 from gradcheck import gradcheck
 from simple_ml import loss_err, nn_epoch, parse_mnist, softmax_loss
 
@@ -15,15 +15,6 @@ def one_hot(y, classes):
     encoded = np.zeros((len(y), classes))
     encoded[np.arange(len(y)), y] = 1
     return encoded
-
-
-def make_classification(num_examples, input_dim, num_classes, seed=0, noise=0.3):
-    """Separable-ish data: one random prototype per class plus Gaussian noise, in [0, 1]."""
-    rng = np.random.default_rng(seed)
-    prototypes = rng.random((num_classes, input_dim))
-    y = rng.integers(0, num_classes, num_examples).astype(np.uint8)
-    X = prototypes[y] + noise * rng.standard_normal((num_examples, input_dim))
-    return np.clip(X, 0, 1).astype(np.float32), y
 
 
 def numpy_loss(Z, y):
@@ -40,13 +31,6 @@ def numpy_nn_step(X, y, W1, W2, lr):
     G2 = (probs - one_hot(y, W2.shape[1])) / len(y)
     G1 = (G2 @ W2.T) * (hidden > 0)
     return W1 - lr * X.T @ G1, W2 - lr * hidden.T @ G2
-
-
-def initial_weights(input_dim, hidden_dim, classes, seed=0):
-    rng = np.random.default_rng(seed)
-    W1 = (rng.standard_normal((input_dim, hidden_dim)) / math.sqrt(hidden_dim)).astype(np.float32)
-    W2 = (rng.standard_normal((hidden_dim, classes)) / math.sqrt(classes)).astype(np.float32)
-    return W1, W2
 
 
 # --- parse_mnist -----------------------------------------------------------------

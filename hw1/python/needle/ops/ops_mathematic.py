@@ -27,10 +27,11 @@ def _check_same_shape(op_name, a, b):
 
 
 def _check_reshape(a, shape):
-    known = [size for size in shape if size != -1]
-    wildcards = len(shape) - len(known)
-    known_size = int(numpy.prod(known, dtype=numpy.int64))
-    fits = known_size == a.size if wildcards == 0 else (wildcards == 1 and known_size > 0 and a.size % known_size == 0)
+    known_size = int(numpy.prod([size for size in shape if size != -1], dtype=numpy.int64))
+    if shape.count(-1) == 0:
+        fits = known_size == a.size
+    else:  # one -1 takes whatever size is left over
+        fits = shape.count(-1) == 1 and known_size > 0 and a.size % known_size == 0
     if not fits or any(size < -1 for size in shape):
         raise ValueError(f"reshape: cannot reshape shape {a.shape} ({a.size} elements) into shape {shape}")
 
