@@ -13,6 +13,7 @@ from rich.table import Table
 
 from autograder import datasets, demo, doctor, testing
 from autograder.errors import DlsysError
+from autograder.manifest import load_manifest
 
 app = typer.Typer(
     help="Deep Learning Systems course infrastructure: needle homeworks, tests, data and grading.",
@@ -21,6 +22,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Download the course's data sets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+snapshots_app = typer.Typer(help="Keep the homework snapshots in step.", no_args_is_help=True)
+app.add_typer(snapshots_app, name="snapshots")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -117,3 +120,176 @@ def doctor_command():
     console.print(table)
     if any(check.status == doctor.FAIL for check in checks):
         raise typer.Exit(1)
+
+
+@snapshots_app.command("check")
+@user_errors
+def snapshots_check_command():
+    """Fail when a file shared with the previous snapshot differs without being declared changed."""
+    from autograder import snapshots
+
+    drifts = snapshots.check_snapshots()
+    for drift in drifts:
+        err_console.print(f"[bold red]drift:[/] {drift}", highlight=False, soft_wrap=True)
+    if drifts:
+        raise typer.Exit(1)
+    console.print("Snapshots are in step.")
+
+
+@snapshots_app.command("diff")
+@user_errors
+def snapshots_diff_command(
+    first: Annotated[str, typer.Argument(help="The earlier snapshot, e.g. hw1.")],
+    second: Annotated[str, typer.Argument(help="The later snapshot, e.g. hw2.")],
+):
+    """Files only in one snapshot, and a unified diff of the shared files that differ."""
+    from autograder import snapshots
+
+    print(snapshots.diff_snapshots(first, second), end="")
+
+
+@snapshots_app.command("carry")
+@user_errors
+def snapshots_carry_command(
+    file: Annotated[str, typer.Argument(help="The file, relative to the homework folder (e.g. python/needle/autograd.py).")],
+    from_homework: Annotated[str, typer.Option("--from", help="The snapshot holding the fix, e.g. hw1.")],
+):
+    """Copy a fixed file forward through the later snapshots that share it."""
+    from autograder import snapshots
+
+    console.print(str(snapshots.carry(file, from_homework)))
+
+
+@app.command("release")
+@user_errors
+def release_command(
+    homework: Annotated[str, typer.Argument(help="The homework to release, e.g. hw1.")],
+    out: Annotated[Path, typer.Option(help="Folder for the student repository (must be empty or absent).")],
+    overwrite: Annotated[bool, typer.Option(help="Replace what is already in --out.")] = False,
+):
+    """Write the student handout: regions emptied, no hidden suites or answers, its own build and submit client."""
+    from autograder.release import release
+
+    written = release(homework, out, overwrite=overwrite)
+    console.print(f"Released {homework} into {written}")
+
+
+SandboxOption = Annotated[str, typer.Option("--sandbox", help="auto (Docker when its engine and grader image are ready, else local), docker, local (bubblewrap) or plain (no isolation: trusted code only).")]
+AnswersOption = Annotated[Optional[Path], typer.Option("--answers-dir", help="Where answers are stored (default: $DLSYS_ANSWERS_DIR or .dlsys/answers).")]
+
+
+@app.command("grader-image")
+@user_errors
+def grader_image_command(
+    base: Annotated[str, typer.Option(help="Base image: an NVIDIA CUDA devel image in production; local/debian:bookworm where there is no registry.")] = "local/debian:bookworm",
+    python_version: Annotated[str, typer.Option(help="The base image's python3 as MAJOR.MINOR (3.11 for Debian bookworm).")] = "3.11",
+):
+    """Build the Docker grader image from docker/grader.Dockerfile (a fast no-op when nothing changed)."""
+    from autograder.sandbox import GRADER_IMAGE, build_grader_image
+
+    image_id = build_grader_image(base=base, python_version=python_version,
+                                  progress=lambda line: err_console.print(line, highlight=False, markup=False))
+    console.print(f"Built {GRADER_IMAGE} ({image_id[:19]}) on {base}")
+
+
+@app.command("publish")
+@user_errors
+def publish_command(
+    homework: Annotated[str, typer.Argument(help="The homework whose hidden suite to run on the reference, e.g. hw1.")],
+    sandbox: SandboxOption = "auto",
+    answers_dir: AnswersOption = None,
+):
+    """Run the hidden suite on the reference solution and store its values as the answers."""
+    from autograder.grading.publish import publish
+    from autograder.sandbox import pick_sandbox
+
+    chosen = pick_sandbox(sandbox)
+    with _progress() as progress:
+        task = progress.add_task(f"{homework}: reference on {chosen.name}", total=None)
+        answers, path = publish(homework, chosen, answers_folder=answers_dir, gpu=_has_gpu(),
+                                on_line=lambda line: _advance_on_end(progress, task, line))
+    console.print(f"Published {len(answers.cases)} answers for {homework} (suite {answers.suite_hash}) to {path} "
+                  f"in {answers.reference_seconds:.1f} s")
+
+
+@app.command("grade")
+@user_errors
+def grade_command(
+    homework: Annotated[str, typer.Argument(help="The homework, e.g. hw1.")],
+    submission: Annotated[Path, typer.Argument(help="A folder holding the student files, or a .tar.gz of them.")],
+    sandbox: SandboxOption = "auto",
+    answers_dir: AnswersOption = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the result in our JSON format here.")] = None,
+    gradescope: Annotated[Optional[Path], typer.Option("--gradescope", help="Also write a Gradescope results.json here.")] = None,
+):
+    """Grade a submission in a sandbox against the published answers and print a per-part table."""
+    import json
+
+    from autograder.grading import reports
+    from autograder.grading.grade import grade
+    from autograder.sandbox import pick_sandbox
+
+    chosen = pick_sandbox(sandbox)
+    manifest = load_manifest(homework)
+    with _progress() as progress:
+        task = progress.add_task(f"{homework}: building and grading on {chosen.name}", total=None)
+
+        def on_record(record: dict) -> None:
+            if record["kind"] == "start":
+                progress.update(task, description=record["run"])
+            elif record["kind"] == "end":
+                progress.advance(task)
+            elif record["kind"] == "build":
+                progress.update(task, description=f"native build {'done' if record.get('ok') else 'FAILED'}")
+
+        result = grade(homework, submission, chosen, gpu=_has_gpu(), answers_folder=answers_dir,
+                       on_start=lambda runs: progress.update(task, total=runs), on_record=on_record)
+
+    _print_grade(result, manifest)
+    if json_out:
+        json_out.write_text(json.dumps(reports.to_json(result, manifest), indent=1))
+        console.print(f"Wrote {json_out}")
+    if gradescope:
+        gradescope.write_text(json.dumps(reports.to_gradescope(result), indent=1))
+        console.print(f"Wrote {gradescope}")
+
+
+def _print_grade(result, manifest) -> None:
+    parts = Table(title=f"{manifest.title}: {result.score:g} / {result.max_score:g}")
+    for column in ("part", "score", "of"):
+        parts.add_column(column, justify="left" if column == "part" else "right")
+    for part in result.parts([p.name for p in manifest.parts]):
+        style = "green" if part.score == part.max_score else "yellow" if part.score else "red"
+        parts.add_row(part.name, f"[{style}]{part.score:g}[/]", f"{part.max_score:g}")
+    console.print(parts)
+    unfinished = [case for case in result.cases if case.status != "passed"]
+    if unfinished:
+        cases = Table(title="Cases without full marks")
+        for column in ("case", "points", "status", "feedback"):
+            cases.add_column(column, overflow="fold")
+        for case in unfinished:
+            cases.add_row(case.run, f"{case.points:g}", case.status, case.feedback)
+        console.print(cases)
+    for notice in result.notices:
+        console.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
+    console.print(f"Graded in {result.seconds:.1f} s ({result.case_seconds:.1f} s in cases, "
+                  f"{result.overhead_seconds:.1f} s overhead) with the {result.sandbox} sandbox.")
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err_console, transient=True)
+
+
+def _advance_on_end(progress, task, line: str) -> None:
+    from autograder.dlsys_harness import records
+
+    record = records.parse(line.rstrip("\n"))
+    if record and record["kind"] == "end":
+        progress.advance(task)
+
+
+def _has_gpu() -> bool:
+    return bool(doctor.list_gpus()[0])

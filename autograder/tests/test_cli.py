@@ -11,7 +11,7 @@ runner = CliRunner()
 def test_help_lists_the_commands():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("demo", "test", "data", "doctor"):
+    for command in ("demo", "test", "data", "doctor", "snapshots", "release", "grader-image", "publish", "grade"):
         assert command in result.output
 
 
@@ -64,3 +64,21 @@ def test_test_command_fails_when_nothing_is_collected():
 def test_test_command_unknown_target():
     result = runner.invoke(app, ["test", "hw99"])
     assert result.exit_code == 1 and "No tests for hw99" in result.output
+
+
+def test_snapshots_check_diff_and_carry_commands():
+    checked = runner.invoke(app, ["snapshots", "check"])
+    assert checked.exit_code == 0 and "in step" in checked.output
+    diff = runner.invoke(app, ["snapshots", "diff", "hw0", "hw1"])
+    assert diff.exit_code == 0 and "Only in hw1/" in diff.output
+    carried = runner.invoke(app, ["snapshots", "carry", "no/such/file.py", "--from", "hw1"])
+    assert carried.exit_code == 1 and "no/such/file.py" in carried.output
+
+
+def test_release_command_writes_a_handout_and_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "handout"
+    first = runner.invoke(app, ["release", "hw1", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert (out / "submit.py").is_file() and "raise NotImplementedError()" in (out / "apps/simple_ml.py").read_text()
+    again = runner.invoke(app, ["release", "hw1", "--out", str(out)])
+    assert again.exit_code == 1 and "--overwrite" in again.output

@@ -1,0 +1,33 @@
+"""The record stream: one JSON object per line on the job's stdout, after a fixed prefix.
+
+Lines without the prefix (a student's stray output) are ignored by the reader. Kinds:
+`build` (native build finished), `case` (a case's description, when listing), `start`,
+`value` (a reported value) and `end` (how a case run ended: ok, not_implemented, error,
+timeout, crashed).
+"""
+from __future__ import annotations
+
+import json
+import os
+
+PREFIX = "@dlsys "
+
+
+def write(fd: int, **record) -> None:
+    """Write one record to a file descriptor in one call (so short records never interleave)."""
+    line = (PREFIX + json.dumps(record, separators=(",", ":")) + "\n").encode()
+    view = memoryview(line)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def parse(line: str) -> dict | None:
+    """The record on a line, or None when the line is not a well-formed record."""
+    if not line.startswith(PREFIX):
+        return None
+    try:
+        record = json.loads(line[len(PREFIX):])
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("kind"), str) else None

@@ -1,0 +1,1 @@
+"""Grading outside the sandbox: preparing jobs, publishing answers, scoring what comes back."""

@@ -1,0 +1,101 @@
+"""Preparing a grading job's folder: the homework tree, the hidden suite, the harness, job.json.
+
+The same folder layout serves publishing (the homework tree is the reference snapshot)
+and grading (the released handout with the student's files over it): the sandbox mounts
+it read-only at /job and runs `JOB_COMMAND`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from autograder.errors import DlsysError
+from autograder.manifest import Manifest
+from autograder.paths import REPO_ROOT
+from autograder.tree import snapshot_files
+
+HARNESS_DIR = REPO_ROOT / "autograder" / "dlsys_harness"
+SUITES_DIR = REPO_ROOT / "autograder" / "suites"
+# Puts the job folder on sys.path wherever the sandbox mounted it, then runs the harness.
+JOB_COMMAND = ("python3", "-c", "import os, runpy, sys; sys.path.insert(0, os.environ['DLSYS_JOB_DIR']); "
+               "runpy.run_module('dlsys_harness.run', run_name='__main__')")
+BUILD_SECONDS = 300
+
+
+SHARED_SUITE = "_shared"  # helper modules every suite may import (idx writers, shared cases)
+
+
+def suite_files(homework: str, suites: Path = SUITES_DIR) -> dict[str, Path]:
+    """The files a homework's suite runs with: its own, and the shared helpers beside them."""
+    folder = suites / homework
+    own = sorted(folder.glob("*.py")) if folder.is_dir() else []
+    if not own:
+        raise DlsysError(f"{homework} has no grading suite: expected cases in {folder}/.")
+    files = {path.name: path for path in sorted((suites / SHARED_SUITE).glob("*.py"))}
+    clashes = sorted(set(files) & {path.name for path in own})
+    if clashes:
+        raise DlsysError(f"{folder}/ and {suites / SHARED_SUITE}/ both hold {', '.join(clashes)}: rename one.")
+    return files | {path.name: path for path in own}
+
+
+def _harness_files() -> dict[str, Path]:
+    return {path.name: path for path in sorted(HARNESS_DIR.glob("*.py"))}
+
+
+def suite_hash(homework: str, suites: Path = SUITES_DIR) -> str:
+    """What published answers are keyed by: the suite's files and the harness that runs them."""
+    digest = hashlib.sha256()
+    for label, files in (("suite", suite_files(homework, suites)), ("harness", _harness_files())):
+        for name, path in sorted(files.items()):
+            digest.update(f"{label}/{name}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def has_native_code(project: Path) -> bool:
+    """Whether the homework tree's CMakeLists.txt declares native modules for cmake to build."""
+    cmake = project / "CMakeLists.txt"
+    return cmake.is_file() and re.search(r"^\s*dlsys_(cpp|cuda)_module\(", cmake.read_text(), re.M) is not None
+
+
+def prepare_job(manifest: Manifest, project: Path, dest: Path, *, mode: str, runs: list[tuple[str, str]] = (),
+                native: bool | None = None, suites: Path = SUITES_DIR) -> Path:
+    """Lay out a job folder in `dest` (created) and return it.
+
+    `project` is the homework tree to grade (its snapshot files are copied), `runs` the
+    (case id, device) pairs to run in "grade" mode; "list" mode only describes the cases.
+    """
+    if mode not in ("grade", "list"):
+        raise ValueError(f"mode must be 'grade' or 'list', got {mode!r}")
+    dest.mkdir(parents=True)
+    _copy_files({name: project / name for name in snapshot_files(project)}, dest / "project")
+    _copy_files(suite_files(manifest.name, suites), dest / "suite")
+    _copy_files(_harness_files(), dest / "dlsys_harness")
+    job = {
+        "homework": manifest.name, "mode": mode, "project": "project", "suite": "suite",
+        "import_paths": list(manifest.import_paths),
+        "native": has_native_code(dest / "project") if native is None else native,
+        "build_timeout": BUILD_SECONDS,
+        "runs": [{"case": case_id, "device": device} for case_id, device in runs],
+    }
+    (dest / "job.json").write_text(json.dumps(job, indent=1))
+    _world_readable(dest)
+    return dest
+
+
+def _copy_files(files: dict[str, Path], dest: Path) -> None:
+    for name, source in files.items():
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def _world_readable(folder: Path) -> None:
+    """The sandbox reads the job folder as an unprivileged user."""
+    for directory, _, names in os.walk(folder):
+        os.chmod(directory, 0o755)
+        for name in names:
+            os.chmod(Path(directory) / name, 0o644)

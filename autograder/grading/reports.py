@@ -1,0 +1,42 @@
+"""A graded result as our JSON format and as Gradescope's `results.json`."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from autograder.grading.scoring import PASSED, GradeResult
+from autograder.manifest import Manifest
+
+
+def to_json(result: GradeResult, manifest: Manifest) -> dict:
+    """Everything about the grade: totals, parts, every case, the build, timings."""
+    return {
+        "homework": result.homework,
+        "score": round(result.score, 6),
+        "max_score": round(result.max_score, 6),
+        "parts": [asdict(part) for part in result.parts([p.name for p in manifest.parts])],
+        "cases": [asdict(case) | {"run": case.run} for case in result.cases],
+        "build": result.build,
+        "notices": result.notices,
+        "sandbox": result.sandbox,
+        "seconds": {"total": round(result.seconds, 3), "cases": round(result.case_seconds, 3),
+                    "overhead": round(result.overhead_seconds, 3)},
+    }
+
+
+def to_gradescope(result: GradeResult) -> dict:
+    """Gradescope's autograder results format: one test per case run."""
+    tests = []
+    for case in result.cases:
+        tests.append({
+            "name": f"{case.part}: {case.run}",
+            "score": case.score,
+            "max_score": 0.0 if case.status == "not graded" else case.points,
+            "status": "passed" if case.status == PASSED else "failed",
+            "output": case.status if not case.feedback else f"{case.status}: {case.feedback}",
+            "visibility": "visible",
+        })
+    output = "\n".join(result.notices)
+    if result.build is not None:
+        output = (f"native build: {'ok' if result.build.get('ok') else 'FAILED'}\n" + output).strip()
+    return {"score": round(result.score, 6), "execution_time": round(result.seconds, 3),
+            "output": output, "tests": tests}

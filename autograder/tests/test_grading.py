@@ -1,0 +1,123 @@
+"""From a submission to a score, end to end, in both sandboxes.
+
+For every homework: the reference's own files get full marks, and a fresh handout (packed
+by its own submit client) gets zero, each case saying "not implemented" (C++ regions
+compile to empty bodies, so those cases compute wrong values instead).
+"""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import copy_student_files, copy_suite
+from autograder.cli import app
+from autograder.errors import DlsysError
+from autograder.grading.grade import grade
+from autograder.grading.publish import publish
+from autograder.manifest import load_manifest, load_manifests
+from autograder.release import release
+
+HOMEWORKS = [m.name for m in load_manifests()]
+
+
+@pytest.fixture(scope="session")
+def handout_archives(tmp_path_factory):
+    """Each homework's fresh handout, packed by the handout's own `submit.py`."""
+    archives = {}
+    for name in HOMEWORKS:
+        folder = release(name, tmp_path_factory.mktemp("handouts") / name)
+        subprocess.run([sys.executable, "submit.py"], cwd=folder, check=True, capture_output=True)
+        archives[name] = folder / f"{name}-submission.tar.gz"
+    return archives
+
+
+def is_cpp_part(manifest, part):
+    return load_manifest(manifest).part(part).marker.endswith(("_cpp", "_cuda"))
+
+
+@pytest.mark.parametrize("homework", HOMEWORKS)
+def test_the_reference_gets_full_marks(homework, sandbox, published_answers):
+    result = grade(homework, load_manifest(homework).root, sandbox, answers_folder=published_answers)
+    assert [(c.run, c.status, c.feedback) for c in result.cases if c.status != "passed"] == []
+    assert result.score == result.max_score == load_manifest(homework).points
+    assert result.job_stopped is None and result.notices == []
+
+
+@pytest.mark.parametrize("homework", HOMEWORKS)
+def test_a_fresh_handout_gets_zero_and_says_not_implemented(homework, sandbox, published_answers, handout_archives):
+    result = grade(homework, handout_archives[homework], sandbox, answers_folder=published_answers)
+    assert result.score == 0 and result.max_score == load_manifest(homework).points
+    for case in result.cases:
+        if is_cpp_part(homework, case.part):
+            assert case.status == "failed" and "values differ" in case.feedback, case
+        else:
+            assert case.status == "not implemented" and case.feedback.startswith("not implemented ("), case
+
+
+def test_a_submission_missing_a_file_is_graded_with_the_handout_version(tmp_path, local_sandbox, published_answers):
+    (tmp_path / "apps").mkdir()
+    shutil.copy(load_manifest("hw1").root / "apps/simple_ml.py", tmp_path / "apps/simple_ml.py")
+    result = grade("hw1", tmp_path, local_sandbox, answers_folder=published_answers)
+    assert 0 < result.score < result.max_score  # parse_mnist needs no autograd: it passes
+    assert result.parts(["parse_mnist"])[0].score == 5
+    assert any("missing from the submission: python/needle/autograd.py" in n for n in result.notices)
+
+
+def test_native_code_that_does_not_compile_costs_only_its_part(tmp_path, local_sandbox, published_answers):
+    manifest = load_manifest("hw0")
+    copy_student_files("hw0", tmp_path)
+    source = tmp_path / "src/simple_ml_ext.cpp"
+    source.write_text(source.read_text().replace("// END YOUR SOLUTION", "this is not C++;\n    // END YOUR SOLUTION", 1))
+    result = grade("hw0", tmp_path, local_sandbox, answers_folder=published_answers)
+    assert result.build is not None and not result.build["ok"]
+    assert any("native build failed" in n and "error" in n for n in result.notices)
+    cpp = [c for c in result.cases if c.part == "cpp"]
+    assert cpp and all(c.status == "error" and "simple_ml_ext" in c.feedback for c in cpp)
+    assert result.score == manifest.points - manifest.part("cpp").points
+
+
+def test_answers_of_an_edited_suite_are_refused(tmp_path, local_sandbox):
+    suites = copy_suite("hw1", tmp_path / "suites")
+    publish("hw1", local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
+    grade("hw1", load_manifest("hw1").root, local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
+    edited = suites / "hw1" / "cases_forward.py"
+    edited.write_text(edited.read_text() + "\n# a new case would go here\n")
+    with pytest.raises(DlsysError, match="stale. Run `dlsys publish hw1` again"):
+        grade("hw1", load_manifest("hw1").root, local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
+    with pytest.raises(DlsysError, match="No published answers for hw1"):
+        grade("hw1", load_manifest("hw1").root, local_sandbox, answers_folder=tmp_path / "none", suites=suites)
+
+
+def test_publishing_refuses_cases_whose_points_disagree_with_the_manifest(tmp_path, local_sandbox):
+    suites = copy_suite("hw1", tmp_path / "suites")
+    (suites / "hw1" / "cases_extra.py").write_text(
+        "from dlsys_harness import case, report\n\n"
+        "@case(part='forward', points=1)\ndef one_more():\n    report('x', 1)\n")
+    with pytest.raises(DlsysError, match="part 'forward' is worth 15 points in the manifest, but its cases add up to 16"):
+        publish("hw1", local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
+
+
+def test_the_command_prints_parts_and_writes_json_and_gradescope(tmp_path, published_answers):
+    out, gradescope = tmp_path / "result.json", tmp_path / "results.json"
+    reference = load_manifest("hw1").root
+    result = CliRunner().invoke(app, ["grade", "hw1", str(reference), "--sandbox", "local", "--answers-dir",
+                                      str(published_answers), "--json", str(out), "--gradescope", str(gradescope)])
+    assert result.exit_code == 0, result.output
+    assert "100 / 100" in result.output and "compute_gradient" in result.output
+    ours = json.loads(out.read_text())
+    assert ours["score"] == ours["max_score"] == 100
+    assert sum(p["max_score"] for p in ours["parts"]) == 100 and ours["seconds"]["overhead"] >= 0
+    theirs = json.loads(gradescope.read_text())
+    assert theirs["score"] == 100 and len(theirs["tests"]) == len(ours["cases"])
+    assert {t["status"] for t in theirs["tests"]} == {"passed"}
+    assert sum(t["max_score"] for t in theirs["tests"]) == pytest.approx(100)
+
+
+def test_the_command_refuses_a_bad_submission_clearly(tmp_path, published_answers):
+    (tmp_path / "s.zip").write_bytes(b"PK")
+    result = CliRunner().invoke(app, ["grade", "hw1", str(tmp_path / "s.zip"), "--sandbox", "local",
+                                      "--answers-dir", str(published_answers)])
+    assert result.exit_code == 1 and "expected a folder or a .tar.gz" in result.output
