@@ -56,8 +56,8 @@ compile_commands.json
 *.so
 *.pyd
 
-# Data sets and submission archives
-data/
+# Data sets (the top-level data/ only: python/needle/data/ is code) and submission archives
+/data/
 *-submission.tar.gz
 """
 

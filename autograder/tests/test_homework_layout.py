@@ -65,3 +65,12 @@ def test_needle_snapshot_has_the_course_layout(homework):
     for name in ["python/needle/__init__.py", "python/needle/autograd.py", "python/needle/ops/__init__.py",
                  "python/needle/init/__init__.py", "apps", "tests", "README.md", "pytest.ini"]:
         assert (homework / name).exists(), f"{homework.relative_to(REPO_ROOT)}/{name} is missing"
+
+
+@pytest.mark.parametrize("homework", HOMEWORKS, ids=lambda d: d.name)
+def test_git_ignores_none_of_a_snapshots_files(homework):
+    """`git add hwN` must take every file (a bare `data/` pattern once hid `python/needle/data/`)."""
+    files = [f"{homework.name}/{name}" for name in snapshot_files(homework)]
+    result = subprocess.run(["git", "check-ignore", "--no-index", "--stdin"], cwd=REPO_ROOT, text=True,
+                            input="\n".join(files), capture_output=True)
+    assert result.returncode == 1 and result.stdout == "", f"ignored by .gitignore: {result.stdout}"

@@ -98,6 +98,15 @@ def test_release_holds_the_snapshot_and_the_handout_files(released):
     assert (released.folder / CMAKE_RULES).read_bytes() == (REPO_ROOT / CMAKE_RULES).read_bytes()
 
 
+def test_the_handouts_gitignore_ignores_none_of_its_files(released, tmp_path):
+    """A student who commits the handout commits all of it (`data/` once hid `python/needle/data/`)."""
+    shutil.copy(released.folder / ".gitignore", tmp_path / ".gitignore")  # a git repository with that .gitignore
+    run(["git", "init", "-q"], tmp_path)
+    result = subprocess.run(["git", "check-ignore", "--no-index", "--stdin"], cwd=tmp_path, text=True,
+                            input="\n".join(snapshot_files(released.folder)), capture_output=True)
+    assert result.returncode == 1 and result.stdout == "", f"ignored by the handout's .gitignore: {result.stdout}"
+
+
 def test_student_files_keep_their_regions_empty(released):
     for name in released.manifest.student_files:
         lang = language(name)
