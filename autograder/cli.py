@@ -46,16 +46,20 @@ def user_errors(command):
 @app.command("demo")
 @user_errors
 def demo_command(
-    model: Annotated[str, typer.Option(help="softmax (softmax regression) or nn (two-layer ReLU network).")] = "softmax",
-    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training set.")] = 10,
-    lr: Annotated[float, typer.Option(help="SGD step size.")] = 0.2,
+    model: Annotated[str, typer.Option(help="softmax (softmax regression), nn (two-layer ReLU network), "
+                                            "or mlp_resnet (hw2's MLPResNet in needle, Adam).")] = "softmax",
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Passes over the training set [10; mlp_resnet: 5].")] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Step size [SGD 0.2; mlp_resnet: Adam 0.001].")] = None,
     batch: Annotated[int, typer.Option(min=1, help="Minibatch size.")] = 100,
-    hidden_dim: Annotated[int, typer.Option(min=1, help="Hidden units of the nn model.")] = 400,
+    hidden_dim: Annotated[Optional[int], typer.Option(min=1, help="Hidden units [nn 400; mlp_resnet 100].")] = None,
     cpp: Annotated[bool, typer.Option("--cpp", help="Use the C++ softmax regression epoch.")] = False,
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding MNIST's .gz files.")] = None,
 ):
-    """Train hw0's reference model on MNIST (generated data when MNIST is absent) and print the epoch table."""
-    test_error = demo.run_demo(model=model, epochs=epochs, lr=lr, batch=batch, hidden_dim=hidden_dim,
+    """Train hw0's reference model, or hw2's MLPResNet, on MNIST (generated data when MNIST is absent); print the epoch table."""
+    resnet = model == "mlp_resnet"
+    test_error = demo.run_demo(model=model, epochs=epochs if epochs is not None else (5 if resnet else 10),
+                               lr=lr if lr is not None else (0.001 if resnet else 0.2), batch=batch,
+                               hidden_dim=hidden_dim if hidden_dim is not None else (100 if resnet else 400),
                                cpp=cpp, data_dir=data_dir)
     console.print(f"Final test error: {test_error:.2%}")
 

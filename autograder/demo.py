@@ -1,11 +1,13 @@
 """`dlsys demo`: the main job on embedded defaults, until the grading service exists.
 
-It trains hw0's reference softmax regression (or two-layer network) on MNIST
-when the data is on this machine, and on generated digit-like data otherwise, and
-prints the epoch table. No network and no set-up beyond `pip install -e .`.
+It trains hw0's reference softmax regression (or two-layer network), or hw2's
+MLPResNet built with needle, on MNIST when the data is on this machine, and on
+generated digit-like data otherwise, and prints the epoch table. No network and
+no set-up beyond `pip install -e .`.
 """
 import importlib
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,11 +66,14 @@ def generated_digits(num_examples: int = 10_000, seed: int = 0) -> Split:
     return Split(X[:cut], y[:cut], X[cut:], y[cut:], f"generated digit-like data ({cut:,} train / {num_examples - cut:,} test)")
 
 
+MODELS = ("softmax", "nn", "mlp_resnet")
+
+
 def run_demo(model: str = "softmax", epochs: int = 10, lr: float = 0.2, batch: int = 100,
              hidden_dim: int = 400, cpp: bool = False, data_dir: Path | None = None) -> float:
     """Train and print the epoch table; return the final test error."""
-    if model not in ("softmax", "nn"):
-        raise DlsysError(f"Unknown model {model!r}: choose 'softmax' or 'nn'.")
+    if model not in MODELS:
+        raise DlsysError(f"Unknown model {model!r}: choose one of {', '.join(map(repr, MODELS))}.")
     simple_ml = load_simple_ml()
     if cpp and simple_ml.softmax_regression_epoch_cpp is None:
         raise DlsysError("The C++ extension hw0/src/simple_ml_ext is not built: run `pip install -e .`.")
@@ -77,6 +82,8 @@ def run_demo(model: str = "softmax", epochs: int = 10, lr: float = 0.2, batch: i
     candidates = [Path(data_dir)] if data_dir else data_dirs()
     split = find_mnist(candidates, simple_ml) or generated_digits()
     print(f"Data: {split.source}")
+    if model == "mlp_resnet":
+        return train_mlp_resnet(split, epochs=epochs, lr=lr, batch=batch, hidden_dim=hidden_dim)
     if model == "softmax":
         print(f"Softmax regression ({'C++' if cpp else 'numpy'}), {epochs} epochs, lr {lr}, batch {batch}")
         theta = simple_ml.train_softmax(split.X_train, split.y_train, split.X_test, split.y_test,
@@ -88,3 +95,42 @@ def run_demo(model: str = "softmax", epochs: int = 10, lr: float = 0.2, batch: i
                                     hidden_dim=hidden_dim, epochs=epochs, lr=lr, batch=batch)
         logits = np.maximum(split.X_test @ W1, 0) @ W2
     return float(simple_ml.loss_err(logits, split.y_test)[1])
+
+
+def load_mlp_resnet(root: Path = REPO_ROOT):
+    """hw2's reference `mlp_resnet` app and its needle, imported as the handout's notebooks do.
+
+    Only one needle snapshot can live in a process: this one imports hw2's.
+    """
+    for folder in ("python", "apps"):
+        path = str(root / "hw2" / folder)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    return importlib.import_module("mlp_resnet")
+
+
+def train_mlp_resnet(split: Split, epochs: int = 5, lr: float = 0.001, batch: int = 100,
+                     hidden_dim: int = 100, weight_decay: float = 0.001) -> float:
+    """hw2's MLPResNet trained with needle's Adam, as `train_mnist` does, on `split`.
+
+    Prints one row per epoch with its seconds; returns the final test error.
+    """
+    mlp_resnet = load_mlp_resnet()
+    ndl = mlp_resnet.ndl
+    print(f"MLPResNet (needle), hidden {hidden_dim}, Adam lr {lr}, weight decay {weight_decay}, "
+          f"{epochs} epochs, batch {batch}")
+    np.random.seed(4)  # as train_mnist does: the model's weights and the shuffles are reproducible
+    train_loader = ndl.data.DataLoader(ndl.data.NDArrayDataset(split.X_train, split.y_train), batch, shuffle=True)
+    test_loader = ndl.data.DataLoader(ndl.data.NDArrayDataset(split.X_test, split.y_test), batch)
+    model = mlp_resnet.MLPResNet(split.X_train.shape[1], hidden_dim)
+    opt = ndl.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    print("| Epoch | Train Loss | Train Err | Test Loss | Test Err | s/epoch |")
+    for number in range(1, epochs + 1):
+        start = time.perf_counter()
+        with mlp_resnet.ProgressBar(len(train_loader), f"epoch {number}") as bar:
+            train_err, train_loss = mlp_resnet.epoch(train_loader, model, opt, progress=bar.advance)
+        seconds = time.perf_counter() - start
+        test_err, test_loss = mlp_resnet.epoch(test_loader, model)
+        print(f"|  {number:>4} |    {train_loss:.5f} | {train_err:.5f} |   {test_loss:.5f} | {test_err:.5f} | "
+              f"{seconds:7.2f} |", flush=True)
+    return float(test_err)

@@ -1,4 +1,7 @@
 """The main job's data discovery and training on generated data."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -52,3 +55,18 @@ def test_run_demo_with_cpp_matches_numpy(tmp_path, capsys):
 def test_run_demo_rejects_unknown_models():
     with pytest.raises(DlsysError, match="'svm'"):
         demo.run_demo(model="svm")
+
+
+def test_mlp_resnet_demo_trains_hw2_needle_in_its_own_process(tmp_path):
+    """In a subprocess: hw2's needle must not meet another snapshot's needle in this interpreter."""
+    write_mnist_pair(tmp_path, "t10k", 300, seed=5)
+    result = subprocess.run([sys.executable, "-m", "autograder", "demo", "--model", "mlp_resnet", "--epochs", "2",
+                             "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "first 240 train / last 60 test" in result.stdout
+    assert "MLPResNet (needle), hidden 100, Adam lr 0.001" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("|  ")]
+    assert len(rows) == 2 and all(line.rstrip().endswith("|") for line in rows)
+    train_losses = [float(line.split("|")[2]) for line in rows]
+    assert train_losses[1] < train_losses[0]  # it learns
+    assert "Final test error:" in result.stdout
