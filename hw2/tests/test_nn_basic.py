@@ -158,16 +158,8 @@ def test_linear_forward_and_gradients_match_torch(bias, torch):
     np.random.seed(5)
     layer = nn.Linear(6, 4, bias=bias)
     X, G = normal((8, 6), 3), normal((8, 4), 4)
-    x = ndl.Tensor(X)
-    out = layer(x)
-    out.backward(ndl.Tensor(G))
-
     mirror = torch_models.linear_to_torch(torch, layer)
-    tx = torch_models.leaf(torch, X)
-    t_out = mirror(tx)
-    (t_out * torch.tensor(G, dtype=torch.float64)).sum().backward()
-    np.testing.assert_allclose(out.numpy(), torch_models.as_numpy(t_out), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=RTOL, atol=ATOL)
+    torch_models.check_against_torch(torch, layer, mirror, X, G, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(layer.weight.grad.numpy(), mirror.weight.grad.numpy().T, rtol=RTOL, atol=ATOL)
     if bias:
         np.testing.assert_allclose(layer.bias.grad.numpy(), mirror.bias.grad.numpy().reshape(1, 4), rtol=RTOL, atol=ATOL)
@@ -249,16 +241,8 @@ def test_nested_sequential_forward_and_gradients_match_torch(torch):
     np.random.seed(7)
     model = nn.Sequential(nn.Flatten(), nn.Sequential(nn.Linear(6, 5), nn.ReLU()), nn.Identity(), nn.Linear(5, 3))
     X, G = normal((4, 2, 3), 14), normal((4, 3), 15)
-    x = ndl.Tensor(X)
-    out = model(x)
-    out.backward(ndl.Tensor(G))
-
     mirror = torch_models.mirror(torch, model)
-    tx = torch_models.leaf(torch, X)
-    t_out = mirror(tx)
-    (t_out * torch.tensor(G, dtype=torch.float64)).sum().backward()
-    np.testing.assert_allclose(out.numpy(), torch_models.as_numpy(t_out), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=RTOL, atol=ATOL)
+    torch_models.check_against_torch(torch, model, mirror, X, G, rtol=RTOL, atol=ATOL)
     torch_linears = [m for m in mirror.modules() if isinstance(m, torch.nn.Linear)]
     needle_linears = [m for m in model.children() if isinstance(m, nn.Linear)]
     for ours, theirs in zip(needle_linears, torch_linears):
@@ -285,15 +269,8 @@ def test_residual_matches_torch(torch):
     np.random.seed(9)
     block = nn.Residual(nn.Sequential(nn.Linear(5, 3), nn.ReLU(), nn.Linear(3, 5)))
     X, G = normal((6, 5), 18), normal((6, 5), 19)
-    x = ndl.Tensor(X)
-    out = block(x)
-    out.backward(ndl.Tensor(G))
     mirror = torch_models.mirror(torch, block)
-    tx = torch_models.leaf(torch, X)
-    t_out = mirror(tx)
-    (t_out * torch.tensor(G, dtype=torch.float64)).sum().backward()
-    np.testing.assert_allclose(out.numpy(), torch_models.as_numpy(t_out), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=RTOL, atol=ATOL)
+    torch_models.check_against_torch(torch, block, mirror, X, G, rtol=RTOL, atol=ATOL)
 
 
 # --- SoftmaxLoss ----------------------------------------------------------------------------

@@ -43,12 +43,16 @@ def numpy_batchnorm_train_gradients(X, G, weight, eps):
     return dx, (G * xhat).sum(axis=0), G.sum(axis=0)
 
 
-def make_batchnorm(dim, seed, **kwargs):
-    bn = nn.BatchNorm1d(dim, **kwargs)
+def with_random_affine(norm, seed):
+    """`norm` (BatchNorm1d or LayerNorm1d) with a random weight in [0.5, 2] and a random bias."""
     rng = np.random.default_rng(seed)
-    set_values(bn.weight, rng.uniform(0.5, 2.0, dim))
-    set_values(bn.bias, rng.standard_normal(dim))
-    return bn
+    set_values(norm.weight, rng.uniform(0.5, 2.0, norm.dim))
+    set_values(norm.bias, rng.standard_normal(norm.dim))
+    return norm
+
+
+def make_batchnorm(dim, seed, **kwargs):
+    return with_random_affine(nn.BatchNorm1d(dim, **kwargs), seed)
 
 
 # --- BatchNorm1d ----------------------------------------------------------------------------
@@ -87,14 +91,7 @@ def test_batchnorm_training_forward_and_gradients_match_torch(torch):
     mirror = torch_models.batchnorm_to_torch(torch, bn)
     assert mirror.training
     X, G = normal((10, 6), 4, scale=3.0, shift=-2.0), normal((10, 6), 5)
-    x = ndl.Tensor(X)
-    out = bn(x)
-    out.backward(ndl.Tensor(G))
-    tx = torch_models.leaf(torch, X)
-    t_out = mirror(tx)
-    (t_out * torch.tensor(G, dtype=torch.float64)).sum().backward()
-    np.testing.assert_allclose(out.numpy(), torch_models.as_numpy(t_out), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+    torch_models.check_against_torch(torch, bn, mirror, X, G, rtol=RTOL, atol=ATOL, grad_rtol=1e-4)
     np.testing.assert_allclose(bn.weight.grad.numpy(), mirror.weight.grad.numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(bn.bias.grad.numpy(), mirror.bias.grad.numpy(), rtol=1e-5, atol=1e-5)
     # torch's running mean follows the same rule as the course's
@@ -139,14 +136,7 @@ def test_batchnorm_eval_matches_torch_with_the_same_running_statistics(torch):
     mirror = torch_models.batchnorm_to_torch(torch, bn)
     assert not mirror.training
     X, G = normal((3, 5), 50), normal((3, 5), 51)
-    x = ndl.Tensor(X)
-    out = bn(x)
-    out.backward(ndl.Tensor(G))
-    tx = torch_models.leaf(torch, X)
-    t_out = mirror(tx)
-    (t_out * torch.tensor(G, dtype=torch.float64)).sum().backward()
-    np.testing.assert_allclose(out.numpy(), torch_models.as_numpy(t_out), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=RTOL, atol=ATOL)
+    torch_models.check_against_torch(torch, bn, mirror, X, G, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(bn.weight.grad.numpy(), mirror.weight.grad.numpy(), rtol=RTOL, atol=ATOL)
 
 
@@ -193,11 +183,7 @@ def test_norm_refuses_inputs_that_are_not_two_dimensional(module):
 
 
 def make_layernorm(dim, seed):
-    ln = nn.LayerNorm1d(dim)
-    rng = np.random.default_rng(seed)
-    set_values(ln.weight, rng.uniform(0.5, 2.0, dim))
-    set_values(ln.bias, rng.standard_normal(dim))
-    return ln
+    return with_random_affine(nn.LayerNorm1d(dim), seed)
 
 
 def test_layernorm_starts_with_unit_weight_and_zero_bias():
@@ -231,15 +217,8 @@ def test_layernorm_forward_and_gradients_by_hand(batch, dim):
 def test_layernorm_forward_and_gradients_match_torch(torch):
     ln = make_layernorm(7, seed=10)
     X, G = normal((5, 7), 72, scale=3.0, shift=2.0), normal((5, 7), 73)
-    x = ndl.Tensor(X)
-    out = ln(x)
-    out.backward(ndl.Tensor(G))
     mirror = torch_models.layernorm_to_torch(torch, ln)
-    tx = torch_models.leaf(torch, X)
-    t_out = mirror(tx)
-    (t_out * torch.tensor(G, dtype=torch.float64)).sum().backward()
-    np.testing.assert_allclose(out.numpy(), torch_models.as_numpy(t_out), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+    torch_models.check_against_torch(torch, ln, mirror, X, G, rtol=RTOL, atol=ATOL, grad_rtol=1e-4)
     np.testing.assert_allclose(ln.weight.grad.numpy(), mirror.weight.grad.numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ln.bias.grad.numpy(), mirror.bias.grad.numpy(), rtol=1e-5, atol=1e-5)
 

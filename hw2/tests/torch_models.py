@@ -22,6 +22,21 @@ def as_numpy(tensor):
     return tensor.detach().cpu().numpy()
 
 
+def check_against_torch(torch, module, mirror, X, G, rtol, atol, grad_rtol=None, grad_atol=None):
+    """Run `module` (needle) and `mirror` (torch) on X, backpropagate the output weight G
+    through both (the gradient of sum(out * G)), and compare the outputs and the input
+    gradients. Build the mirror before calling: a BatchNorm1d in training updates its running
+    statistics on the forward pass. Parameter gradients are left to the caller."""
+    x = ndl.Tensor(X)
+    out = module(x)
+    out.backward(ndl.Tensor(G))
+    tx = leaf(torch, X)
+    t_out = mirror(tx)
+    (t_out * torch.tensor(G, dtype=torch.float64)).sum().backward()
+    np.testing.assert_allclose(out.numpy(), as_numpy(t_out), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=grad_rtol or rtol, atol=grad_atol or atol)
+
+
 def linear_to_torch(torch, layer):
     """torch.nn.Linear with `layer`'s weight (transposed) and bias."""
     has_bias = layer.bias is not None
