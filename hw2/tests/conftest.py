@@ -1,4 +1,4 @@
-"""Shared setup for hw1's tests: needle and apps/ on the path, idx files made on the spot."""
+"""Shared setup for the public tests: needle and apps/ on the path, idx files made on the spot."""
 import gzip
 import struct
 import sys
