@@ -21,6 +21,18 @@ from _hw2 import backward_with_weight, f64, labels, normal, scalar, shapes
 FLOAT32 = dict(rtol=1e-5, atol=1e-5, timeout=10)
 
 
+def _report_forward_and_backward(model, linears, x, weight_seed):
+    """Report model(x), then, after backward with a fixed output weight, each Linear's
+    weight and bias gradients (w1, b1, w2, b2, ...) and x's gradient."""
+    out = model(x)
+    report("out", f64(out))
+    backward_with_weight(out, weight_seed)
+    for number, layer in enumerate(linears, start=1):
+        report(f"w{number}_grad", f64(layer.weight.grad))
+        report(f"b{number}_grad", f64(layer.bias.grad))
+    report("x_grad", f64(x.grad))
+
+
 def _set_parameters(seed, *layers):
     """Give each Linear's weight and bias (when it has one) fixed float32 values, in that order."""
     import needle as ndl
@@ -111,13 +123,7 @@ def sequential_forward_and_backward():
     first, second = nn.Linear(12, 8), nn.Linear(8, 3)
     _set_parameters(2541, first, second)
     model = nn.Sequential(nn.Flatten(), first, nn.ReLU(), second)
-    x = ndl.Tensor(normal(2542, 6, 3, 4))
-    out = model(x)
-    report("out", f64(out))
-    backward_with_weight(out, 7541)
-    for name, p in (("w1", first.weight), ("b1", first.bias), ("w2", second.weight), ("b2", second.bias)):
-        report(f"{name}_grad", f64(p.grad))
-    report("x_grad", f64(x.grad))
+    _report_forward_and_backward(model, (first, second), ndl.Tensor(normal(2542, 6, 3, 4)), weight_seed=7541)
 
 
 @case(part="nn_basic", points=2, **FLOAT32)
@@ -128,13 +134,7 @@ def residual_forward_and_backward():
     first, second = nn.Linear(5, 5), nn.Linear(5, 5)
     _set_parameters(2551, first, second)
     block = nn.Residual(nn.Sequential(first, nn.ReLU(), second))
-    x = ndl.Tensor(normal(2552, 4, 5))
-    out = block(x)
-    report("out", f64(out))
-    backward_with_weight(out, 7551)
-    for name, p in (("w1", first.weight), ("b1", first.bias), ("w2", second.weight), ("b2", second.bias)):
-        report(f"{name}_grad", f64(p.grad))
-    report("x_grad", f64(x.grad))
+    _report_forward_and_backward(block, (first, second), ndl.Tensor(normal(2552, 4, 5)), weight_seed=7551)
 
 
 @case(part="nn_basic", points=4, **FLOAT32)
