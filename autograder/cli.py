@@ -56,10 +56,7 @@ def demo_command(
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding MNIST's .gz files.")] = None,
 ):
     """Train hw0's reference model, or hw2's MLPResNet, on MNIST (generated data when MNIST is absent); print the epoch table."""
-    resnet = model == "mlp_resnet"
-    test_error = demo.run_demo(model=model, epochs=epochs if epochs is not None else (5 if resnet else 10),
-                               lr=lr if lr is not None else (0.001 if resnet else 0.2), batch=batch,
-                               hidden_dim=hidden_dim if hidden_dim is not None else (100 if resnet else 400),
+    test_error = demo.run_demo(model=model, epochs=epochs, lr=lr, batch=batch, hidden_dim=hidden_dim,
                                cpp=cpp, data_dir=data_dir)
     console.print(f"Final test error: {test_error:.2%}")
 

@@ -66,14 +66,23 @@ def generated_digits(num_examples: int = 10_000, seed: int = 0) -> Split:
     return Split(X[:cut], y[:cut], X[cut:], y[cut:], f"generated digit-like data ({cut:,} train / {num_examples - cut:,} test)")
 
 
-MODELS = ("softmax", "nn", "mlp_resnet")
+# Each model's defaults for what the caller leaves as None (hidden_dim is unused by softmax).
+DEFAULTS = {
+    "softmax": dict(epochs=10, lr=0.2, hidden_dim=400),
+    "nn": dict(epochs=10, lr=0.2, hidden_dim=400),
+    "mlp_resnet": dict(epochs=5, lr=0.001, hidden_dim=100),  # train_mnist's lr and width; Adam
+}
 
 
-def run_demo(model: str = "softmax", epochs: int = 10, lr: float = 0.2, batch: int = 100,
-             hidden_dim: int = 400, cpp: bool = False, data_dir: Path | None = None) -> float:
-    """Train and print the epoch table; return the final test error."""
-    if model not in MODELS:
-        raise DlsysError(f"Unknown model {model!r}: choose one of {', '.join(map(repr, MODELS))}.")
+def run_demo(model: str = "softmax", epochs: int | None = None, lr: float | None = None, batch: int = 100,
+             hidden_dim: int | None = None, cpp: bool = False, data_dir: Path | None = None) -> float:
+    """Train and print the epoch table; return the final test error. Options left as None take the model's DEFAULTS."""
+    if model not in DEFAULTS:
+        raise DlsysError(f"Unknown model {model!r}: choose one of {', '.join(map(repr, DEFAULTS))}.")
+    defaults = DEFAULTS[model]
+    epochs = defaults["epochs"] if epochs is None else epochs
+    lr = defaults["lr"] if lr is None else lr
+    hidden_dim = defaults["hidden_dim"] if hidden_dim is None else hidden_dim
     simple_ml = load_simple_ml()
     if cpp and simple_ml.softmax_regression_epoch_cpp is None:
         raise DlsysError("The C++ extension hw0/src/simple_ml_ext is not built: run `pip install -e .`.")
