@@ -207,7 +207,7 @@ def publish_command(
     chosen = pick_sandbox(sandbox)
     with _progress() as progress:
         task = progress.add_task(f"{homework}: reference on {chosen.name}", total=None)
-        answers, path = publish(homework, chosen, answers_folder=answers_dir, gpu=_has_gpu(),
+        answers, path = publish(homework, chosen, answers_folder=answers_dir,
                                 on_line=lambda line: _advance_on_end(progress, task, line))
     console.print(f"Published {len(answers.cases)} answers for {homework} (suite {answers.suite_hash}) to {path} "
                   f"in {answers.reference_seconds:.1f} s")

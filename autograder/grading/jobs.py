@@ -78,6 +78,9 @@ def prepare_job(manifest: Manifest, project: Path, dest: Path, *, mode: str, run
         "homework": manifest.name, "mode": mode, "project": "project", "suite": "suite",
         "import_paths": list(manifest.import_paths),
         "native": has_native_code(dest / "project") if native is None else native,
+        # CUDA modules are compiled only for a job that runs CUDA cases: nvcc takes a while,
+        # and a CPU-only job never loads them.
+        "cuda": any(device == "cuda" for _, device in runs),
         "build_timeout": BUILD_SECONDS,
         "runs": [{"case": case_id, "device": device} for case_id, device in runs],
     }

@@ -1,9 +1,10 @@
 """`dlsys publish hwN`: run the hidden suite on the reference and store its values as the answers.
 
 The reference runs in the same kind of job as a submission, so its values are what a
-correct submission computes there. Each case is run once, on the CPU when it lists the
-CPU: a case's values are the same on every device (within its tolerance), which is
-what lets a GPU-less machine publish answers that grade CUDA runs too.
+correct submission computes there. Each case is run once, on the CPU, even a case graded
+on the GPU only: a case's values are the same on every device (within its tolerance), so
+the reference's CPU backend answers for its CUDA backend, and a GPU-less machine publishes
+answers that grade CUDA runs too. A case that takes a device must therefore accept "cpu".
 """
 from __future__ import annotations
 
@@ -22,8 +23,11 @@ from autograder.grading.workspace import reference_project
 from autograder.manifest import Manifest, load_manifest
 from autograder.sandbox import Job, Sandbox
 
+# Where the reference computes every answer (see the module docstring).
+REFERENCE_DEVICE = "cpu"
 
-def publish(homework: str, sandbox: Sandbox, *, answers_folder: Path | None = None, gpu: bool = False,
+
+def publish(homework: str, sandbox: Sandbox, *, answers_folder: Path | None = None,
             suites: Path = SUITES_DIR, on_line: Callable[[str], None] | None = None) -> tuple[Answers, Path]:
     """Describe the suite, check it against the manifest, run it on the reference, save the answers."""
     manifest = load_manifest(homework)
@@ -32,7 +36,7 @@ def publish(homework: str, sandbox: Sandbox, *, answers_folder: Path | None = No
         project = reference_project(manifest, Path(tmp) / "reference")
         cases = list_cases(manifest, project, Path(tmp) / "list", sandbox, suites)
         check_points(manifest, cases)
-        runs = [(case["id"], reference_device(case, gpu)) for case in cases]
+        runs = [(case["id"], REFERENCE_DEVICE) for case in cases]
         job_dir = prepare_job(manifest, project, Path(tmp) / "job", mode="grade", runs=runs, suites=suites)
         limits = job_limits(manifest, [case["timeout"] for case in cases])
         collector = RecordCollector([f"{case_id}[{device}]" for case_id, device in runs])
@@ -96,12 +100,3 @@ def check_points(manifest: Manifest, cases: list[dict]) -> None:
         if abs(total - parts[name].points) > 1e-9:
             raise DlsysError(f"{manifest.name} part {name!r} is worth {parts[name].points} points in the manifest, "
                              f"but its cases add up to {total:g}.")
-
-
-def reference_device(case: dict, gpu: bool) -> str:
-    """Where the reference computes a case's answer: the CPU when the case runs there."""
-    if "cpu" in case["devices"]:
-        return "cpu"
-    if not gpu:
-        raise DlsysError(f"Case {case['id']} runs on the GPU only: publish on a machine with a GPU.")
-    return "cuda"
