@@ -62,8 +62,9 @@ def test_needle_imports_the_way_course_notebooks_do(homework):
 
 @pytest.mark.parametrize("homework", NEEDLE_SNAPSHOTS, ids=lambda d: d.name)
 def test_needle_snapshot_has_the_course_layout(homework):
+    import_paths = list(load_manifest(homework.name).import_paths)  # python/, and apps/ where there is one
     for name in ["python/needle/__init__.py", "python/needle/autograd.py", "python/needle/ops/__init__.py",
-                 "python/needle/init/__init__.py", "apps", "tests", "README.md", "pytest.ini"]:
+                 "python/needle/init/__init__.py", "tests", "README.md", "pytest.ini", *import_paths]:
         assert (homework / name).exists(), f"{homework.relative_to(REPO_ROOT)}/{name} is missing"
 
 

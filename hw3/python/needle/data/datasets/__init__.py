@@ -1,0 +1,2 @@
+from .mnist_dataset import *
+from .ndarray_dataset import *
