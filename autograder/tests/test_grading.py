@@ -17,6 +17,7 @@ from autograder.cli import app
 from autograder.errors import DlsysError
 from autograder.grading.grade import grade
 from autograder.grading.publish import publish
+from autograder.grading.scoring import NOT_GRADED
 from autograder.manifest import load_manifest, load_manifests
 from autograder.release import release
 
@@ -38,19 +39,33 @@ def is_cpp_part(manifest, part):
     return load_manifest(manifest).part(part).marker.endswith(("_cpp", "_cuda"))
 
 
+def cpu_points(homework):
+    """What a grader without a GPU grades (these tests grade with gpu=False): CUDA runs are
+    reported as not graded, so hw3's _cuda parts count for nothing here."""
+    manifest = load_manifest(homework)
+    return manifest.points - sum(p.points for p in manifest.parts if p.marker.endswith("_cuda"))
+
+
+def graded(result):
+    """The cases that were run; CUDA runs without a GPU must say so, never fail."""
+    skipped = [c for c in result.cases if c.status == NOT_GRADED]
+    assert all(c.device == "cuda" and c.score == 0 and "no GPU" in c.feedback for c in skipped), skipped
+    return [c for c in result.cases if c.status != NOT_GRADED]
+
+
 @pytest.mark.parametrize("homework", HOMEWORKS)
 def test_the_reference_gets_full_marks(homework, sandbox, published_answers):
     result = grade(homework, load_manifest(homework).root, sandbox, answers_folder=published_answers)
-    assert [(c.run, c.status, c.feedback) for c in result.cases if c.status != "passed"] == []
-    assert result.score == result.max_score == load_manifest(homework).points
+    assert [(c.run, c.status, c.feedback) for c in graded(result) if c.status != "passed"] == []
+    assert result.score == result.max_score == cpu_points(homework)
     assert result.job_stopped is None and result.notices == []
 
 
 @pytest.mark.parametrize("homework", HOMEWORKS)
 def test_a_fresh_handout_gets_zero_and_says_not_implemented(homework, sandbox, published_answers, handout_archives):
     result = grade(homework, handout_archives[homework], sandbox, answers_folder=published_answers)
-    assert result.score == 0 and result.max_score == load_manifest(homework).points
-    for case in result.cases:
+    assert result.score == 0 and result.max_score == cpu_points(homework)
+    for case in graded(result):
         if is_cpp_part(homework, case.part):
             assert case.status == "failed" and "values differ" in case.feedback, case
         else:
@@ -77,6 +92,33 @@ def test_native_code_that_does_not_compile_costs_only_its_part(tmp_path, local_s
     cpp = [c for c in result.cases if c.part == "cpp"]
     assert cpp and all(c.status == "error" and "simple_ml_ext" in c.feedback for c in cpp)
     assert result.score == manifest.points - manifest.part("cpp").points
+
+
+def test_a_backend_that_does_not_compile_costs_only_its_own_parts(tmp_path, local_sandbox, published_answers):
+    """hw3: a C++ compile error costs the _cpp parts; the Python part is graded on the numpy backend."""
+    manifest = load_manifest("hw3")
+    copy_student_files("hw3", tmp_path)
+    source = tmp_path / "src/ndarray_backend_cpu.cc"
+    source.write_text(source.read_text().replace("// END YOUR SOLUTION", "this is not C++;\n  // END YOUR SOLUTION", 1))
+    result = grade("hw3", tmp_path, local_sandbox, answers_folder=published_answers)
+    assert result.build is not None and not result.build["ok"]
+    cpp_parts = {p.name for p in manifest.parts if p.marker.endswith("_cpp")}
+    cpp = [c for c in result.cases if c.part in cpp_parts]
+    assert cpp and all(c.status == "error" and "ndarray_backend_cpu" in c.feedback for c in cpp), cpp
+    assert result.parts(["ndarray_python"])[0].score == manifest.part("ndarray_python").points
+    assert result.score == cpu_points("hw3") - sum(manifest.part(name).points for name in cpp_parts)
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc")
+def test_a_cuda_file_that_does_not_compile_leaves_the_cpu_backend_built(tmp_path, local_sandbox, published_answers):
+    """With CUDA runs in the job, nvcc's error is reported, and the C++ backend is built anyway."""
+    copy_student_files("hw3", tmp_path)
+    source = tmp_path / "src/ndarray_backend_cuda.cu"
+    source.write_text(source.read_text().replace("// END YOUR SOLUTION", "this is not CUDA;\n  // END YOUR SOLUTION", 1))
+    result = grade("hw3", tmp_path, local_sandbox, gpu=True, answers_folder=published_answers)
+    assert not result.build["ok"] and "ndarray_backend_cuda.cu" in result.build["log"]
+    cpu_cases = [c for c in result.cases if c.device == "cpu"]
+    assert cpu_cases and all(c.status == "passed" for c in cpu_cases), [c for c in cpu_cases if c.status != "passed"]
 
 
 def test_answers_of_an_edited_suite_are_refused(tmp_path, local_sandbox):
