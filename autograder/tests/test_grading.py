@@ -5,6 +5,7 @@ by its own submit client) gets zero, each case saying "not implemented" (C++ reg
 compile to empty bodies, so those cases compute wrong values instead).
 """
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -81,11 +82,16 @@ def test_a_submission_missing_a_file_is_graded_with_the_handout_version(tmp_path
     assert any("missing from the submission: python/needle/autograd.py" in n for n in result.notices)
 
 
+def break_first_region(source):
+    """Make a C++/CUDA student file fail to compile: a line of nonsense in its first region."""
+    source.write_text(re.sub(r"^([ \t]*)// END YOUR SOLUTION", r"\1this does not compile;\n\1// END YOUR SOLUTION",
+                             source.read_text(), count=1, flags=re.M))
+
+
 def test_native_code_that_does_not_compile_costs_only_its_part(tmp_path, local_sandbox, published_answers):
     manifest = load_manifest("hw0")
     copy_student_files("hw0", tmp_path)
-    source = tmp_path / "src/simple_ml_ext.cpp"
-    source.write_text(source.read_text().replace("// END YOUR SOLUTION", "this is not C++;\n    // END YOUR SOLUTION", 1))
+    break_first_region(tmp_path / "src/simple_ml_ext.cpp")
     result = grade("hw0", tmp_path, local_sandbox, answers_folder=published_answers)
     assert result.build is not None and not result.build["ok"]
     assert any("native build failed" in n and "error" in n for n in result.notices)
@@ -98,8 +104,7 @@ def test_a_backend_that_does_not_compile_costs_only_its_own_parts(tmp_path, loca
     """hw3: a C++ compile error costs the _cpp parts; the Python part is graded on the numpy backend."""
     manifest = load_manifest("hw3")
     copy_student_files("hw3", tmp_path)
-    source = tmp_path / "src/ndarray_backend_cpu.cc"
-    source.write_text(source.read_text().replace("// END YOUR SOLUTION", "this is not C++;\n  // END YOUR SOLUTION", 1))
+    break_first_region(tmp_path / "src/ndarray_backend_cpu.cc")
     result = grade("hw3", tmp_path, local_sandbox, answers_folder=published_answers)
     assert result.build is not None and not result.build["ok"]
     cpp_parts = {p.name for p in manifest.parts if p.marker.endswith("_cpp")}
@@ -113,8 +118,7 @@ def test_a_backend_that_does_not_compile_costs_only_its_own_parts(tmp_path, loca
 def test_a_cuda_file_that_does_not_compile_leaves_the_cpu_backend_built(tmp_path, local_sandbox, published_answers):
     """With CUDA runs in the job, nvcc's error is reported, and the C++ backend is built anyway."""
     copy_student_files("hw3", tmp_path)
-    source = tmp_path / "src/ndarray_backend_cuda.cu"
-    source.write_text(source.read_text().replace("// END YOUR SOLUTION", "this is not CUDA;\n  // END YOUR SOLUTION", 1))
+    break_first_region(tmp_path / "src/ndarray_backend_cuda.cu")
     result = grade("hw3", tmp_path, local_sandbox, gpu=True, answers_folder=published_answers)
     assert not result.build["ok"] and "ndarray_backend_cuda.cu" in result.build["log"]
     cpu_cases = [c for c in result.cases if c.device == "cpu"]
