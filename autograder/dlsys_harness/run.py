@@ -3,7 +3,7 @@
     python3 -m dlsys_harness.run /job/job.json
 
 The job description names the homework folder and the suite folder (both under the
-read-only job folder), the import paths, whether there is native code to build, and the
+read-only job folder), the import paths, the native modules to build, and the
 case runs wanted (`mode = "grade"`), or asks for the suite's case list (`mode = "list"`).
 
 Each case runs in a forked child in its own process group, so a case that loops, crashes
@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import select
 import shutil
 import signal
@@ -50,8 +49,8 @@ def main(argv: list[str]) -> int:
 
     project = work / "hw"
     shutil.copytree(job_dir / job["project"], project, symlinks=False)
-    if job.get("native"):
-        build(project, work / "build", record_fd, job.get("build_timeout", 300), cuda=job.get("cuda", True))
+    if job.get("modules"):
+        build(project, work / "build", job["modules"], record_fd, job.get("build_timeout", 300), cuda=job["cuda"])
     import_paths = [str(project / p) for p in job.get("import_paths", [])]
     for run in job["runs"]:
         run_case(cases.get(run["case"]), run["case"], run["device"], project, import_paths, record_fd)
@@ -72,19 +71,14 @@ def load_suite(folder: Path) -> dict[str, Case]:
     return {found.id: found for found in REGISTRY}
 
 
-MODULE_CALL = re.compile(r"^\s*dlsys_(cpp|cuda)_module\(\s*(\w+)", re.M)
-
-
-def build(project: Path, build_dir: Path, record_fd: int, timeout: float, cuda: bool = True) -> None:
-    """Configure and build the homework's native modules with cmake, as the handout's README says
-    (CUDA modules only when `cuda`: the job runs CUDA cases).
+def build(project: Path, build_dir: Path, modules: list[str], record_fd: int, timeout: float, cuda: bool) -> None:
+    """Configure with cmake, as the handout's README says, and build the job's native `modules`
+    (the grader names them: CUDA ones only when the job runs CUDA cases, hence `cuda`).
 
     Each module is its own build target, built even when another failed, so a CUDA file that
     does not compile costs the CUDA cases only.
     """
     start = time.monotonic()
-    modules = [name for kind, name in MODULE_CALL.findall((project / "CMakeLists.txt").read_text())
-               if cuda or kind == "cpp"]
     configure = ["cmake", "-S", str(project), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
                  f"-DPython_EXECUTABLE={sys.executable}", f"-DDLSYS_CUDA={'ON' if cuda else 'OFF'}"]
     targets = [["cmake", "--build", str(build_dir), "-j", str(os.cpu_count() or 1), "--target", name]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 
 from autograder.errors import DlsysError
 from autograder.manifest import Manifest
 from autograder.paths import REPO_ROOT
+from autograder.release import module_calls
 from autograder.tree import snapshot_files
 
 HARNESS_DIR = REPO_ROOT / "autograder" / "dlsys_harness"
@@ -55,14 +55,17 @@ def suite_hash(homework: str, suites: Path = SUITES_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
-def has_native_code(project: Path) -> bool:
-    """Whether the homework tree's CMakeLists.txt declares native modules for cmake to build."""
+def modules_to_build(project: Path, runs: list[tuple[str, str]]) -> list[str]:
+    """The native modules the homework tree's CMakeLists.txt declares, CUDA ones only when a run
+    is on CUDA: nvcc takes a while, and a CPU-only job never loads them."""
     cmake = project / "CMakeLists.txt"
-    return cmake.is_file() and re.search(r"^\s*dlsys_(cpp|cuda)_module\(", cmake.read_text(), re.M) is not None
+    calls = module_calls(cmake.read_text()) if cmake.is_file() else []
+    cuda = any(device == "cuda" for _, device in runs)
+    return [call.name for call in calls if call.kind == "cpp" or cuda]
 
 
 def prepare_job(manifest: Manifest, project: Path, dest: Path, *, mode: str, runs: list[tuple[str, str]] = (),
-                native: bool | None = None, suites: Path = SUITES_DIR) -> Path:
+                suites: Path = SUITES_DIR) -> Path:
     """Lay out a job folder in `dest` (created) and return it.
 
     `project` is the homework tree to grade (its snapshot files are copied), `runs` the
@@ -77,9 +80,7 @@ def prepare_job(manifest: Manifest, project: Path, dest: Path, *, mode: str, run
     job = {
         "homework": manifest.name, "mode": mode, "project": "project", "suite": "suite",
         "import_paths": list(manifest.import_paths),
-        "native": has_native_code(dest / "project") if native is None else native,
-        # CUDA modules are compiled only for a job that runs CUDA cases: nvcc takes a while,
-        # and a CPU-only job never loads them.
+        "modules": modules_to_build(dest / "project", runs) if mode == "grade" else [],
         "cuda": any(device == "cuda" for _, device in runs),
         "build_timeout": BUILD_SECONDS,
         "runs": [{"case": case_id, "device": device} for case_id, device in runs],

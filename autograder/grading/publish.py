@@ -74,7 +74,7 @@ def publish(homework: str, sandbox: Sandbox, *, answers_folder: Path | None = No
 
 def list_cases(manifest: Manifest, project: Path, dest: Path, sandbox: Sandbox, suites: Path) -> list[dict]:
     """The suite's case descriptions, as the harness reads them inside a sandbox."""
-    job_dir = prepare_job(manifest, project, dest, mode="list", native=False, suites=suites)
+    job_dir = prepare_job(manifest, project, dest, mode="list", suites=suites)
     collector = RecordCollector()
     result = sandbox.run(Job(job_dir, JOB_COMMAND, job_limits(manifest, [])), on_line=collector.feed)
     if not collector.records.done:

@@ -147,3 +147,22 @@ def test_values_refuse_what_is_not_a_number():
         values.decode({"dtype": "O", "shape": [1], "data": ""})
     with pytest.raises(ValueError, match="malformed"):
         values.decode({"dtype": "f4", "shape": [3], "data": "AAAA"})
+
+
+def test_a_job_builds_cuda_modules_only_when_it_runs_cuda_cases(tmp_path):
+    import json
+
+    from autograder.release import release
+
+    manifest = load_manifest("hw3")
+    handout = release("hw3", tmp_path / "handout")  # the tree grading builds: it has the CMakeLists.txt
+    only_cpu = [("cases_compact.x_cpp", "cpu")]
+    with_cuda = only_cpu + [("cases_compact.x_cuda", "cuda")]
+    built = {}
+    for name, runs in [("cpu", only_cpu), ("cuda", with_cuda)]:
+        job = prepare_job(manifest, handout, tmp_path / name, mode="grade", runs=runs)
+        built[name] = json.loads((job / "job.json").read_text())
+    assert built["cpu"]["modules"] == ["ndarray_backend_cpu"] and not built["cpu"]["cuda"]
+    assert built["cuda"]["modules"] == ["ndarray_backend_cpu", "ndarray_backend_cuda"] and built["cuda"]["cuda"]
+    listing = prepare_job(manifest, handout, tmp_path / "list", mode="list")
+    assert json.loads((listing / "job.json").read_text())["modules"] == []
