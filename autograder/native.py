@@ -29,5 +29,7 @@ NATIVE_MODULES = (
     NativeModule("simple_ml_ext", "hw0/src"),
     NativeModule("ndarray_backend_cpu", "hw3/python/needle/backend_ndarray"),
     NativeModule("ndarray_backend_cuda", "hw3/python/needle/backend_ndarray", cuda=True),
+    NativeModule("ndarray_backend_cpu", "hw4/python/needle/backend_ndarray"),
+    NativeModule("ndarray_backend_cuda", "hw4/python/needle/backend_ndarray", cuda=True),
     NativeModule("_cuda_probe", "autograder", cuda=True),
 )
