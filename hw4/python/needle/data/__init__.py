@@ -1,0 +1,3 @@
+from .data_basic import *
+from .data_transforms import *
+from .datasets import *

@@ -1,0 +1,54 @@
+"""Ops on TensorTuples: grouping Tensors into one node of the graph, and taking one back out.
+
+Ops with several outputs (hw4's `split`) return a TensorTuple; `make_tuple` builds one and
+`tuple_get_item` reads one element, each with its gradient side by side.
+"""
+from ..autograd import Tensor, TensorOp, TensorTuple, TensorTupleOp, Value
+from .. import init
+
+
+class MakeTensorTuple(TensorTupleOp):
+    """Group Tensors into one TensorTuple node."""
+
+    def compute(self, *args) -> tuple:
+        return tuple(args)
+
+    def gradient(self, out_grad, node):
+        assert isinstance(out_grad, TensorTuple)
+        return tuple([out_grad[i] for i in range(len(out_grad))])
+
+
+def make_tuple(*args):
+    return MakeTensorTuple()(*args)
+
+
+class TupleGetItem(TensorOp):
+    """One element of a TensorTuple."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def __call__(self, a: TensorTuple, fold_const=True) -> Value:
+        if not isinstance(a, TensorTuple):
+            raise TypeError(f"tuple_get_item: expected a TensorTuple, got {type(a).__name__}")
+        # constant folding
+        if fold_const and isinstance(a.op, MakeTensorTuple):
+            return a.inputs[self.index]
+        return Tensor.make_from_op(self, [a])
+
+    def compute(self, a):
+        return a[self.index]
+
+    def gradient(self, out_grad, node):
+        index = self.index
+        in_grad = []
+        for i, value in enumerate(node.inputs[0]):
+            if i != index:
+                in_grad.append(init.zeros_like(value))
+            else:
+                in_grad.append(out_grad)
+        return MakeTensorTuple()(*in_grad)
+
+
+def tuple_get_item(value, index):
+    return TupleGetItem(index)(value)
