@@ -47,18 +47,34 @@ def user_errors(command):
 @user_errors
 def demo_command(
     model: Annotated[str, typer.Option(help="softmax (softmax regression), nn (two-layer ReLU network), "
-                                            "or mlp_resnet (hw2's MLPResNet in needle, Adam).")] = "softmax",
-    epochs: Annotated[Optional[int], typer.Option(min=1, help="Passes over the training set [10; mlp_resnet: 5].")] = None,
-    lr: Annotated[Optional[float], typer.Option(help="Step size [SGD 0.2; mlp_resnet: Adam 0.001].")] = None,
-    batch: Annotated[int, typer.Option(min=1, help="Minibatch size.")] = 100,
-    hidden_dim: Annotated[Optional[int], typer.Option(min=1, help="Hidden units [nn 400; mlp_resnet 100].")] = None,
+                                            "mlp_resnet (hw2's MLPResNet in needle, Adam), resnet9 (hw4's ResNet9 "
+                                            "on CIFAR-10), or rnn, lstm, transformer (hw4's language models on "
+                                            "the Penn Treebank).")] = "softmax",
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Passes over the training set [10; mlp_resnet: 5; "
+                                                              "resnet9: 2; language models: 4].")] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Step size [SGD 0.2; mlp_resnet, resnet9: Adam 0.001; "
+                                                     "rnn: SGD 1.0; lstm: SGD 4.0; transformer: Adam 0.01].")] = None,
+    batch: Annotated[Optional[int], typer.Option(min=1, help="Minibatch size [100; resnet9: 32; language "
+                                                             "models: 16 columns].")] = None,
+    hidden_dim: Annotated[Optional[int], typer.Option(min=1, help="Hidden units [nn 400; mlp_resnet 100; "
+                                                                  "language models 64].")] = None,
     cpp: Annotated[bool, typer.Option("--cpp", help="Use the C++ softmax regression epoch.")] = False,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding MNIST's .gz files.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder: MNIST's .gz files, cifar-10-batches-py/, "
+                                                          "ptb/.")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="hw4's models: save the training curve (loss and "
+                                                      "accuracy per epoch) as this PNG.")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="hw4's models: train on the first N CIFAR-10 images "
+                                                             "[320] or PTB lines [400].")] = None,
+    device: Annotated[str, typer.Option(help="hw4's models: needle device, cpu, cuda or cpu_numpy.")] = "cpu",
 ):
-    """Train hw0's reference model, or hw2's MLPResNet, on MNIST (generated data when MNIST is absent); print the epoch table."""
-    test_error = demo.run_demo(model=model, epochs=epochs, lr=lr, batch=batch, hidden_dim=hidden_dim,
-                               cpp=cpp, data_dir=data_dir)
-    console.print(f"Final test error: {test_error:.2%}")
+    """Train hw0's reference model, hw2's MLPResNet, or hw4's ResNet9 or language models (generated data in the
+    data set's format when it is absent); print the epoch table."""
+    result = demo.run_demo(model=model, epochs=epochs, lr=lr, batch=batch, hidden_dim=hidden_dim,
+                           cpp=cpp, data_dir=data_dir, plot=plot, limit=limit, device=device)
+    if model in demo.LANGUAGE_MODELS:
+        console.print(f"Final test perplexity: {result:.3f}")
+    else:
+        console.print(f"Final test error: {result:.2%}")
 
 
 @app.command("test")
