@@ -611,6 +611,38 @@ static void reduce_rows(const AlignedArray& a, AlignedArray* out, int64_t n, Row
   }
 }
 
+/// The buffers hold (outer, reduce_size, inner_size) and (outer, inner_size) arrays, else ValueError.
+static void check_reduce_strided(const char* name, const AlignedArray& a, const AlignedArray& out,
+                                 size_t reduce_size, size_t inner_size) {
+  if (reduce_size == 0 || inner_size == 0 || out.size % inner_size != 0 || a.size != out.size * reduce_size)
+    throw std::invalid_argument(std::string(name) + ": buffers of " + std::to_string(a.size) + " and " +
+                                std::to_string(out.size) + " elements do not hold (outer, " +
+                                std::to_string(reduce_size) + ", " + std::to_string(inner_size) + ") and (outer, " +
+                                std::to_string(inner_size) + ") arrays");
+}
+
+/// out[o, i] = combine over r of a[o, r, i], a (outer, n, inner) compact: each row a[o, r, :] is
+/// folded into out[o, :] in turn, so every pass reads memory in order (vectorised), where
+/// compacting the transposed view first would cost a strided copy. Work items are blocks of
+/// kColumns columns, so the row being accumulated stays in L1.
+template <class Combine>
+static void reduce_strided(const AlignedArray& a, AlignedArray* out, int64_t n, int64_t inner, Combine combine) {
+  constexpr int64_t kColumns = 1024;
+  const int64_t outer = static_cast<int64_t>(out->size) / inner, blocks = (inner + kColumns - 1) / kColumns;
+#pragma omp parallel for schedule(static) if (outer * n * inner >= kParallelMin && outer * blocks > 1)
+  for (int64_t item = 0; item < outer * blocks; item++) {
+    const int64_t o = item / blocks, i0 = item % blocks * kColumns, len = std::min(kColumns, inner - i0);
+    const scalar_t* __restrict x = a.ptr + o * n * inner + i0;
+    scalar_t* __restrict y = out->ptr + o * inner + i0;
+    std::copy(x, x + len, y);
+    for (int64_t r = 1; r < n; r++) {
+      const scalar_t* __restrict row = x + r * inner;
+#pragma omp simd
+      for (int64_t i = 0; i < len; i++) y[i] = combine(y[i], row[i]);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Matmul: a GotoBLAS/BLIS-style GEMM. C is computed in NC-column, KC-deep panels; B's panel is
 // packed once into NR-wide slivers (shared, in L2/L3), each thread packs an MC-row block of A
@@ -831,6 +863,46 @@ static void matmul_any(const float* A, Layout la, const float* B, Layout lb, flo
   else
     gemm(A, la, B, lb, C, lc, m, n, p);
 }
+
+/// C (m x p) = A (m x n) @ B (n x p), row-major, for products too small to be worth packing:
+/// blocks of 4 rows x 2 vectors of C stay in registers while k runs (each row of B read once per
+/// block, each element of A broadcast); the edges, one dot product at a time. One thread:
+/// batched products run one per thread.
+static void matmul_rows(const float* __restrict A, const float* __restrict B, float* __restrict C, int64_t m,
+                        int64_t n, int64_t p) {
+  constexpr int R = 4, W = 2 * VW;
+  const int64_t m_blocked = m / R * R, p_blocked = p / W * W;
+  for (int64_t i = 0; i < m_blocked; i += R)
+    for (int64_t j = 0; j < p_blocked; j += W) {
+      vfloat acc[R][2];
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = vfloat{};
+      for (int64_t k = 0; k < n; k++) {
+        const vfloat b0 = vload(B + k * p + j), b1 = vload(B + k * p + j + VW);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+          const vfloat a = vbroadcast(A + (i + r) * n + k);
+          acc[r][0] = vfma(a, b0, acc[r][0]);
+          acc[r][1] = vfma(a, b1, acc[r][1]);
+        }
+      }
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) {
+        vstore(C + (i + r) * p + j, acc[r][0]);
+        vstore(C + (i + r) * p + j + VW, acc[r][1]);
+      }
+    }
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = i < m_blocked ? p_blocked : 0; j < p; j++) {
+      float sum = 0.0f;
+      for (int64_t k = 0; k < n; k++) sum += A[i * n + k] * B[k * p + j];
+      C[i * p + j] = sum;
+    }
+}
+
+/// Products of at least this many multiply-adds run through gemm (which threads them itself);
+/// smaller ones of a batch run one per thread through matmul_rows.
+constexpr int64_t kGemmMin = int64_t{1} << 18;
 // END YOUR SOLUTION
 
 // a: buffer holding the view (shape, strides, offset); out: (prod(shape),) compact, row-major
@@ -1039,6 +1111,27 @@ void Matmul(const AlignedArray& a, const AlignedArray& b, AlignedArray* out, uin
   // END YOUR SOLUTION
 }
 
+// a: (batch, m, n), b: (batch, n, p), out: (batch, m, p), all compact; out[i] = a[i] @ b[i]
+void MatmulBatched(const AlignedArray& a, const AlignedArray& b, AlignedArray* out, uint32_t batch, uint32_t m,
+                   uint32_t n, uint32_t p) {
+  // BEGIN YOUR SOLUTION
+  const int64_t mn = int64_t{m} * n, np = int64_t{n} * p, mp = int64_t{m} * p, each = mn * p;
+  if (a.size != static_cast<size_t>(batch * mn) || b.size != static_cast<size_t>(batch * np) ||
+      out->size != static_cast<size_t>(batch * mp))
+    throw std::invalid_argument("matmul_batched: buffers of " + std::to_string(a.size) + ", " +
+                                std::to_string(b.size) + " and " + std::to_string(out->size) + " elements do not hold " +
+                                std::to_string(batch) + " (m, n), (n, p) and (m, p) matrices");
+  if (each >= kGemmMin) {
+    for (int64_t i = 0; i < batch; i++)
+      gemm(a.ptr + i * mn, Layout::row_major(n), b.ptr + i * np, Layout::row_major(p), out->ptr + i * mp,
+           Layout::row_major(p), m, n, p);
+    return;
+  }
+#pragma omp parallel for schedule(static) if (batch * each >= kGemmMin)
+  for (int64_t i = 0; i < batch; i++) matmul_rows(a.ptr + i * mn, b.ptr + i * np, out->ptr + i * mp, m, n, p);
+  // END YOUR SOLUTION
+}
+
 // a: (m/8, n/8, 8, 8), b: (n/8, p/8, 8, 8), out: (m/8, p/8, 8, 8), all compact: the 8x8 tiles
 // of (m, n), (n, p) and (m, p) matrices; m, n, p are multiples of 8. out = a @ b, tile by tile
 void MatmulTiled(const AlignedArray& a, const AlignedArray& b, AlignedArray* out, uint32_t m, uint32_t n,
@@ -1047,6 +1140,22 @@ void MatmulTiled(const AlignedArray& a, const AlignedArray& b, AlignedArray* out
   check_matmul("matmul_tiled", a, b, *out, m, n, p);
   if (m % TILE || n % TILE || p % TILE) throw std::invalid_argument("matmul_tiled: m, n and p must be multiples of 8");
   matmul_any(a.ptr, Layout::tiled(n), b.ptr, Layout::tiled(p), out->ptr, Layout::tiled(p), m, n, p);
+  // END YOUR SOLUTION
+}
+
+// a: (outer, reduce_size, inner_size) compact, out: (outer, inner_size); out[o, i] = max over r of a[o, r, i]
+void ReduceMaxStrided(const AlignedArray& a, AlignedArray* out, size_t reduce_size, size_t inner_size) {
+  // BEGIN YOUR SOLUTION
+  check_reduce_strided("reduce_max_strided", a, *out, reduce_size, inner_size);
+  reduce_strided(a, out, reduce_size, inner_size, [](float x, float y) { return max_nan(x, y); });
+  // END YOUR SOLUTION
+}
+
+// a: (outer, reduce_size, inner_size) compact, out: (outer, inner_size); out[o, i] = sum over r of a[o, r, i]
+void ReduceSumStrided(const AlignedArray& a, AlignedArray* out, size_t reduce_size, size_t inner_size) {
+  // BEGIN YOUR SOLUTION
+  check_reduce_strided("reduce_sum_strided", a, *out, reduce_size, inner_size);
+  reduce_strided(a, out, reduce_size, inner_size, [](float x, float y) { return x + y; });
   // END YOUR SOLUTION
 }
 
@@ -1127,6 +1236,9 @@ PYBIND11_MODULE(ndarray_backend_cpu, m) {
   m.def("ewise_tanh", EwiseTanh);
   m.def("matmul", Matmul);
   m.def("matmul_tiled", MatmulTiled);
+  m.def("matmul_batched", MatmulBatched);
   m.def("reduce_max", ReduceMax);
   m.def("reduce_sum", ReduceSum);
+  m.def("reduce_max_strided", ReduceMaxStrided);
+  m.def("reduce_sum_strided", ReduceSumStrided);
 }

@@ -815,6 +815,55 @@ __global__ void __launch_bounds__(MM_THREADS, 2)
         }
     }
 }
+
+// out (m, p) = a (m, n) @ b (n, p) on device pointers, all compact, m, n, p in [0, 2^31) and
+// m, p > 0: the naive kernel for skinny products, the tiled one otherwise.
+void LaunchMatmul(const scalar_t *a, const scalar_t *b, scalar_t *out, int64_t m, int64_t n, int64_t p)
+{
+    const int64_t int_max = 0x7fffffff;
+    if (m < MM_NAIVE_BELOW || p < MM_NAIVE_BELOW) {
+        const CudaDims dims = CudaOneDim(static_cast<size_t>(m * p));
+        MatmulNaiveKernel<<<dims.grid, dims.block>>>(a, b, out, static_cast<uint32_t>(m),
+                                                     static_cast<uint32_t>(n), static_cast<uint32_t>(p));
+    } else {
+        const int64_t tiles = ((m + MM_BM - 1) / MM_BM) * ((p + MM_BN - 1) / MM_BN);
+        if (tiles > int_max)
+            throw std::invalid_argument("matmul: " + std::to_string(tiles) + " tiles of 128x128 are too many");
+        const dim3 grid(static_cast<unsigned>(tiles)), block(MM_THREADS);
+        const int mi = static_cast<int>(m), ni = static_cast<int>(n), pi = static_cast<int>(p);
+        const bool vec_a = n % 4 == 0, vec_b = p % 4 == 0;  // rows of a (of b and out) are 16-byte aligned
+        if (vec_a && vec_b)
+            MatmulTiledKernel<true, true><<<grid, block>>>(a, b, out, mi, ni, pi);
+        else if (vec_a)
+            MatmulTiledKernel<true, false><<<grid, block>>>(a, b, out, mi, ni, pi);
+        else if (vec_b)
+            MatmulTiledKernel<false, true><<<grid, block>>>(a, b, out, mi, ni, pi);
+        else
+            MatmulTiledKernel<false, false><<<grid, block>>>(a, b, out, mi, ni, pi);
+    }
+}
+
+// a: (batch, m, n), b: (batch, n, p), out: (batch, m, p), all compact. The naive kernel over a
+// whole batch of small products (attention's heads), one launch: one thread per element of
+// out, grid-stride over all batch * m * p of them.
+__global__ void MatmulBatchedNaiveKernel(const scalar_t *a, const scalar_t *b, scalar_t *out, uint32_t batch,
+                                         uint32_t m, uint32_t n, uint32_t p)
+{
+    const size_t mp = static_cast<size_t>(m) * p, size = batch * mp;
+    const size_t stride = static_cast<size_t>(blockDim.x) * gridDim.x;
+    for (size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < size; idx += stride) {
+        const size_t entry = idx / mp, i = idx % mp / p, j = idx % p;
+        const scalar_t *a_row = a + (entry * m + i) * n, *b_col = b + entry * n * p + j;
+        scalar_t acc = 0.0f;
+        for (uint32_t k = 0; k < n; k++)
+            acc = fmaf(a_row[k], b_col[static_cast<size_t>(k) * p], acc);
+        out[idx] = acc;
+    }
+}
+
+// Per-product sizes from which each product of a batch gets launches of its own (the tiled
+// kernel fills the GPU); below, one launch of the batched naive kernel covers them all.
+constexpr int64_t MM_BATCH_OWN_LAUNCH = 64;
 // END YOUR SOLUTION
 
 // out (m, p) = a (m, n) @ b (n, p), all compact and row-major.
@@ -832,27 +881,39 @@ void Matmul(const CudaArray &a, const CudaArray &b, CudaArray *out, int64_t m, i
         return;
     if (out->ptr == a.ptr || out->ptr == b.ptr)
         throw std::invalid_argument("matmul: out must not be one of the operands");
-    if (m < MM_NAIVE_BELOW || p < MM_NAIVE_BELOW) {
-        const CudaDims dims = CudaOneDim(static_cast<size_t>(m * p));
-        MatmulNaiveKernel<<<dims.grid, dims.block>>>(a.ptr, b.ptr, out->ptr, static_cast<uint32_t>(m),
-                                                     static_cast<uint32_t>(n), static_cast<uint32_t>(p));
-    } else {
-        const int64_t tiles = ((m + MM_BM - 1) / MM_BM) * ((p + MM_BN - 1) / MM_BN);
-        if (tiles > int_max)
-            throw std::invalid_argument("matmul: " + std::to_string(tiles) + " tiles of 128x128 are too many");
-        const dim3 grid(static_cast<unsigned>(tiles)), block(MM_THREADS);
-        const int mi = static_cast<int>(m), ni = static_cast<int>(n), pi = static_cast<int>(p);
-        const bool vec_a = n % 4 == 0, vec_b = p % 4 == 0;  // rows of a (of b and out) are 16-byte aligned
-        if (vec_a && vec_b)
-            MatmulTiledKernel<true, true><<<grid, block>>>(a.ptr, b.ptr, out->ptr, mi, ni, pi);
-        else if (vec_a)
-            MatmulTiledKernel<true, false><<<grid, block>>>(a.ptr, b.ptr, out->ptr, mi, ni, pi);
-        else if (vec_b)
-            MatmulTiledKernel<false, true><<<grid, block>>>(a.ptr, b.ptr, out->ptr, mi, ni, pi);
-        else
-            MatmulTiledKernel<false, false><<<grid, block>>>(a.ptr, b.ptr, out->ptr, mi, ni, pi);
-    }
+    LaunchMatmul(a.ptr, b.ptr, out->ptr, m, n, p);
     CheckLaunch("matmul");
+    // END YOUR SOLUTION
+}
+
+// out[i] (m, p) = a[i] (m, n) @ b[i] (n, p) for i < batch; a: (batch, m, n), b: (batch, n, p),
+// out: (batch, m, p), all compact.
+void MatmulBatched(const CudaArray &a, const CudaArray &b, CudaArray *out, int64_t batch, int64_t m, int64_t n,
+                   int64_t p)
+{
+    // BEGIN YOUR SOLUTION
+    const int64_t int_max = 0x7fffffff;
+    if (batch < 0 || m < 0 || n < 0 || p < 0 || batch > int_max || m > int_max || n > int_max || p > int_max)
+        throw std::invalid_argument("matmul_batched: batch, m, n, p must lie in [0, 2^31), got " +
+                                    std::to_string(batch) + ", " + std::to_string(m) + ", " + std::to_string(n) +
+                                    ", " + std::to_string(p));
+    CheckSize("matmul_batched", "a", a, static_cast<size_t>(batch * m * n));
+    CheckSize("matmul_batched", "b", b, static_cast<size_t>(batch * n * p));
+    CheckSize("matmul_batched", "out", *out, static_cast<size_t>(batch * m * p));
+    if (batch == 0 || m == 0 || p == 0)
+        return;
+    if (out->ptr == a.ptr || out->ptr == b.ptr)
+        throw std::invalid_argument("matmul_batched: out must not be one of the operands");
+    if (m >= MM_BATCH_OWN_LAUNCH && p >= MM_BATCH_OWN_LAUNCH) {
+        for (int64_t i = 0; i < batch; i++)
+            LaunchMatmul(a.ptr + i * m * n, b.ptr + i * n * p, out->ptr + i * m * p, m, n, p);
+    } else {
+        const CudaDims dims = CudaOneDim(static_cast<size_t>(batch * m * p));
+        MatmulBatchedNaiveKernel<<<dims.grid, dims.block>>>(a.ptr, b.ptr, out->ptr, static_cast<uint32_t>(batch),
+                                                            static_cast<uint32_t>(m), static_cast<uint32_t>(n),
+                                                            static_cast<uint32_t>(p));
+    }
+    CheckLaunch("matmul_batched");
     // END YOUR SOLUTION
 }
 
@@ -935,6 +996,43 @@ __global__ void ReduceBlockKernel(const scalar_t *a, scalar_t *out, size_t n_out
     }
 }
 
+// a: (outer, reduce_size, inner) compact; out: (outer, inner). One thread per element of out
+// (grid-stride), folding a[o, 0, i], a[o, 1, i], ...: consecutive threads take consecutive
+// columns, so each step of the fold reads a warp's 32 values coalesced.
+template <typename Op>
+__global__ void ReduceStridedKernel(const scalar_t *a, scalar_t *out, size_t n_out, size_t reduce_size,
+                                    size_t inner, Op op)
+{
+    const size_t stride = static_cast<size_t>(blockDim.x) * gridDim.x;
+    for (size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < n_out; idx += stride) {
+        const scalar_t *in = a + idx / inner * reduce_size * inner + idx % inner;
+        scalar_t acc = Op::identity();
+        for (size_t r = 0; r < reduce_size; r++)
+            acc = op(acc, in[r * inner]);
+        out[idx] = acc;
+    }
+}
+
+template <typename Op>
+void LaunchReduceStrided(const char *fn, const CudaArray &a, CudaArray *out, int64_t reduce_size,
+                         int64_t inner_size, Op op)
+{
+    if (reduce_size <= 0 || inner_size <= 0)
+        throw std::invalid_argument(std::string(fn) + ": reduce_size and inner_size must be positive, got " +
+                                    std::to_string(reduce_size) + " and " + std::to_string(inner_size));
+    const size_t rs = static_cast<size_t>(reduce_size), inner = static_cast<size_t>(inner_size);
+    if (out->size % inner != 0 || a.size != out->size * rs)
+        throw std::invalid_argument(std::string(fn) + ": buffers of " + std::to_string(a.size) + " and " +
+                                    std::to_string(out->size) + " elements do not hold (outer, " + std::to_string(rs) +
+                                    ", " + std::to_string(inner) + ") and (outer, " + std::to_string(inner) +
+                                    ") arrays");
+    if (out->size == 0)
+        return;
+    const CudaDims dims = CudaOneDim(out->size);
+    ReduceStridedKernel<<<dims.grid, dims.block>>>(a.ptr, out->ptr, out->size, rs, inner, op);
+    CheckLaunch(fn);
+}
+
 template <typename Op>
 void LaunchReduce(const char *fn, const CudaArray &a, CudaArray *out, int64_t reduce_size, Op op)
 {
@@ -972,6 +1070,22 @@ void ReduceSum(const CudaArray &a, CudaArray *out, int64_t reduce_size)
 {
     // BEGIN YOUR SOLUTION
     LaunchReduce("reduce_sum", a, out, reduce_size, SumReduce());
+    // END YOUR SOLUTION
+}
+
+// a: (outer, reduce_size, inner_size) compact, out: (outer, inner_size); out[o, i] = max over r of a[o, r, i]
+void ReduceMaxStrided(const CudaArray &a, CudaArray *out, int64_t reduce_size, int64_t inner_size)
+{
+    // BEGIN YOUR SOLUTION
+    LaunchReduceStrided("reduce_max_strided", a, out, reduce_size, inner_size, MaxReduce());
+    // END YOUR SOLUTION
+}
+
+// a: (outer, reduce_size, inner_size) compact, out: (outer, inner_size); out[o, i] = sum over r of a[o, r, i]
+void ReduceSumStrided(const CudaArray &a, CudaArray *out, int64_t reduce_size, int64_t inner_size)
+{
+    // BEGIN YOUR SOLUTION
+    LaunchReduceStrided("reduce_sum_strided", a, out, reduce_size, inner_size, SumReduce());
     // END YOUR SOLUTION
 }
 
@@ -1020,7 +1134,10 @@ PYBIND11_MODULE(ndarray_backend_cuda, m)
     m.def("ewise_tanh", EwiseTanh);
 
     m.def("matmul", Matmul);
+    m.def("matmul_batched", MatmulBatched);
 
     m.def("reduce_max", ReduceMax);
     m.def("reduce_sum", ReduceSum);
+    m.def("reduce_max_strided", ReduceMaxStrided);
+    m.def("reduce_sum_strided", ReduceSumStrided);
 }

@@ -130,9 +130,9 @@ class Value:
         value = cls.__new__(cls)
         value._init(op, inputs)
         if not LAZY_MODE:
-            if not value.requires_grad:
-                return value.detach()
             value.realize_cached_data()
+            if not value.requires_grad:  # a constant: keep the value, drop the graph (detach in place)
+                value.op, value.inputs = None, []
         return value
 
 
@@ -145,6 +145,9 @@ class TensorTuple(Value):
 
     def __getitem__(self, index: int):
         return needle.ops.tuple_get_item(self, index)
+
+    def __iter__(self):  # by length: a lazily built item would not raise IndexError at the end
+        return (self[i] for i in range(len(self)))
 
     def tuple(self):
         return tuple([x for x in self])
@@ -361,15 +364,31 @@ def compute_gradient_of_variables(output_tensor, out_grad):
     reverse_topo_order = list(reversed(find_topo_sort([output_tensor])))
 
     ### BEGIN YOUR SOLUTION
+    global LAZY_MODE
     for node in reverse_topo_order:
         if not node.requires_grad:
             continue  # nothing upstream of a constant wants a gradient
-        node.grad = sum_node_list(node_to_output_grads_list[node])
+        grad = sum_node_list(node_to_output_grads_list[node])
         if node.is_leaf():
+            node.grad = grad
             continue
-        input_grads = node.op.gradient_as_tuple(node.grad, node)
+        # An inner node keeps its adjoint's value only: with the graph, node -> grad -> (the
+        # gradient graph) -> node would be a reference cycle, and every step's arrays would wait
+        # for Python's cycle collector. The graph still flows on to the leaves, below.
+        node.grad = grad.detach() if grad.requires_grad else grad
+        # An op returns the adjoints of all its inputs, but a constant input (the images into a
+        # convolution, a one-hot matrix) wants none: build them lazily, compute the wanted ones.
+        lazy, LAZY_MODE = LAZY_MODE, True
+        try:
+            input_grads = node.op.gradient_as_tuple(grad, node)
+        finally:
+            LAZY_MODE = lazy
         for input_node, input_grad in zip(node.inputs, input_grads):
             if input_node.requires_grad:
+                if not LAZY_MODE:  # computed now, and a constant without its graph, as eagerly built
+                    input_grad.realize_cached_data()
+                    if not input_grad.requires_grad:
+                        input_grad = input_grad.detach()
                 node_to_output_grads_list.setdefault(input_node, []).append(input_grad)
     ### END YOUR SOLUTION
 

@@ -75,7 +75,8 @@ def power(a, b):
 
 
 def _reduce(a, axis, keepdims, method):
-    """Reduce over one axis, all axes (None), or several (one at a time, highest first)."""
+    """Reduce over one axis, all axes (None), or several: one axis at a time, highest first,
+    as the course's needle does (the order of float additions, hence the last bits, follow)."""
     if axis is None or isinstance(axis, int):
         return getattr(a, method)(axis=axis, keepdims=keepdims)
     axes = sorted({ax % a.ndim for ax in axis}, reverse=True)
@@ -148,11 +149,13 @@ def stack(arrays, axis=0):
         if x.shape != shape:
             raise ValueError(f"stack: arrays must have one shape, got {shape} and {x.shape}")
     axis = axis % (len(shape) + 1)
-    out = NDArray.make(shape[:axis] + (len(arrays),) + shape[axis:], device=arrays[0].device)
-    piece = shape[:axis] + (1,) + shape[axis:]
+    device = arrays[0].device
+    out = NDArray.make(shape[:axis] + (len(arrays),) + shape[axis:], device=device)
+    # array i is written through the view of out at index i of `axis`: out's strides without
+    # that axis, offset i times its stride (the kernel directly: an RNN stacks many small arrays)
+    strides = out.strides[:axis] + out.strides[axis + 1:]
     for i, x in enumerate(arrays):
-        index = tuple(slice(None) if d != axis else slice(i, i + 1) for d in range(out.ndim))
-        out[index] = reshape(x, piece)
+        device.ewise_setitem(x.to(device).compact()._handle, out._handle, shape, strides, i * out.strides[axis])
     return out
 
 

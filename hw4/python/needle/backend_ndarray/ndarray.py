@@ -15,8 +15,7 @@ handle. compact() copies a view into a fresh row-major buffer (and returns `self
 is nothing to do); elementwise ops, reductions and matmul work on compact arrays.
 """
 import math
-import operator
-from functools import cache, reduce
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -32,7 +31,18 @@ except ImportError:  # not built yet: cpu() reports itself disabled
 
 def prod(x):
     """The product of a sequence of ints (1 for an empty one)."""
-    return reduce(operator.mul, x, 1)
+    return math.prod(x)
+
+
+@lru_cache(maxsize=4096)
+def _compact_strides(shape):
+    """Row-major strides of a shape (a tuple), in elements; cached: every new array asks."""
+    stride = 1
+    res = []
+    for i in range(1, len(shape) + 1):
+        res.append(stride)
+        stride *= shape[-i]
+    return tuple(res[::-1])
 
 
 class BackendDevice:
@@ -57,9 +67,11 @@ class BackendDevice:
         return self.name + "()"
 
     def __getattr__(self, name):
-        if self.mod is None:
+        if name == "mod" or self.mod is None:  # ("mod" itself: not set yet, as while unpickling)
             raise RuntimeError(f"device {self!r} is not available: its backend is not built or no GPU is usable")
-        return getattr(self.mod, name)
+        value = getattr(self.mod, name)
+        self.__dict__[name] = value  # kept: every op looks its kernel up, and this method is slow
+        return value
 
     def enabled(self):
         return self.mod is not None
@@ -101,16 +113,19 @@ def _cuda_module():
     return ndarray_backend_cuda
 
 
+@cache  # one object per device, so the kernels it has looked up stay with it
 def cuda():
     """The GPU; disabled (`.enabled()` is False) when the CUDA backend or a GPU is missing."""
     return BackendDevice("cuda", _cuda_module())
 
 
+@cache
 def cpu_numpy():
     """The CPU through the numpy backend (the reference)."""
     return BackendDevice("cpu_numpy", ndarray_backend_numpy)
 
 
+@cache
 def cpu():
     """The CPU through the C++ backend."""
     return BackendDevice("cpu", ndarray_backend_cpu)
@@ -156,23 +171,18 @@ class NDArray:
     @staticmethod
     def compact_strides(shape):
         """Row-major strides of a shape, in elements."""
-        stride = 1
-        res = []
-        for i in range(1, len(shape) + 1):
-            res.append(stride)
-            stride *= shape[-i]
-        return tuple(res[::-1])
+        return _compact_strides(tuple(shape))
 
     @staticmethod
     def make(shape, strides=None, device=None, handle=None, offset=0):
         """An NDArray with the given layout over `handle`, or over a new buffer of
         prod(shape) elements (uninitialised) when `handle` is None."""
         array = NDArray.__new__(NDArray)
-        array._shape = tuple(int(s) for s in shape)
-        array._strides = NDArray.compact_strides(array._shape) if strides is None else tuple(int(s) for s in strides)
+        array._shape = tuple(map(int, shape))
+        array._strides = _compact_strides(array._shape) if strides is None else tuple(map(int, strides))
         array._offset = int(offset)
         array._device = device if device is not None else default_device()
-        array._handle = array.device.Array(prod(array._shape)) if handle is None else handle
+        array._handle = array._device.Array(math.prod(array._shape)) if handle is None else handle
         if handle is not None:
             array._check_within_buffer()
         return array
@@ -180,10 +190,14 @@ class NDArray:
     def _check_within_buffer(self):
         """A view must only reach elements of its buffer: a wrong stride or offset would make a
         kernel read or write outside it (a crash at best), so it is refused here, in Python."""
-        if self.size == 0:
+        if 0 in self._shape:
             return
-        low = self._offset + sum(min(0, (n - 1) * s) for n, s in zip(self._shape, self._strides))
-        high = self._offset + sum(max(0, (n - 1) * s) for n, s in zip(self._shape, self._strides))
+        low = high = self._offset
+        for n, s in zip(self._shape, self._strides):
+            if s < 0:
+                low += (n - 1) * s
+            else:
+                high += (n - 1) * s
         if low < 0 or high >= self._handle.size:
             raise IndexError(f"a view of shape {self._shape}, strides {self._strides} and offset {self._offset} "
                              f"reaches elements {low}..{high}, outside its buffer of {self._handle.size} elements")
@@ -241,8 +255,8 @@ class NDArray:
 
     def is_compact(self):
         """Row-major strides, offset 0, and the buffer holds exactly these elements."""
-        return (self._strides == self.compact_strides(self._shape) and self._offset == 0
-                and prod(self.shape) == self._handle.size)
+        return (self._offset == 0 and self._strides == _compact_strides(self._shape)
+                and math.prod(self._shape) == self._handle.size)
 
     def compact(self):
         """A compact array with the same values: `self` if already compact, else a copy."""
@@ -369,7 +383,7 @@ class NDArray:
             if self.shape != other.shape:
                 raise ValueError(f"elementwise op needs equal shapes (broadcast explicitly), got {self.shape} "
                                  f"and {other.shape}")
-            if other.device != self.device:
+            if other._device is not self._device and other._device != self._device:
                 raise ValueError(f"elementwise op needs both arrays on one device, got {self.device} and {other.device}")
             ewise_func(self.compact()._handle, other.compact()._handle, out._handle)
         else:
@@ -451,31 +465,17 @@ class NDArray:
     # --- matmul ------------------------------------------------------------------------
 
     def __matmul__(self, other):
-        """Matrix product of two 2-D arrays.
+        """Matrix product of two 2-D arrays, by the device's `matmul` kernel on compact operands.
 
-        When the device has a tiled kernel and m, n, p are all multiples of its tile size T,
-        both operands are copied into tiles, layout [rows/T][cols/T][T][T], and multiplied
-        tile by tile; the result is copied back to row-major.
+        The CPU backend's `matmul_tiled` (hw3) multiplies operands stored tile by tile; it is
+        not used here: the C++ matmul packs its operands into blocks itself, so copying them
+        into tiles first and the result back (three extra passes) would only cost time.
         """
         if self.ndim != 2 or other.ndim != 2 or self.shape[1] != other.shape[0]:
             raise ValueError(f"matmul needs 2-D arrays (m, n) and (n, p), got {self.shape} and {other.shape}")
         if other.device != self.device:
             raise ValueError(f"matmul needs both arrays on one device, got {self.device} and {other.device}")
         m, n, p = self.shape[0], self.shape[1], other.shape[1]
-
-        if hasattr(self.device, "matmul_tiled") and all(d % self.device.__tile_size__ == 0 for d in (m, n, p)):
-            t = self.device.__tile_size__
-
-            def tile(a):
-                rows, cols = a.shape
-                return a.as_strided((rows // t, cols // t, t, t), (cols * t, t, cols, 1))
-
-            a = tile(self.compact()).compact()
-            b = tile(other.compact()).compact()
-            out = NDArray.make((a.shape[0], b.shape[1], t, t), device=self.device)
-            self.device.matmul_tiled(a._handle, b._handle, out._handle, m, n, p)
-            return out.permute((0, 2, 1, 3)).compact().reshape((m, p))
-
         out = NDArray.make((m, p), device=self.device)
         self.device.matmul(self.compact()._handle, other.compact()._handle, out._handle, m, n, p)
         return out
@@ -507,15 +507,24 @@ class NDArray:
             raise ValueError(f"cannot reduce over an empty axis of an array of shape {self.shape}")
         return view, out
 
-    def sum(self, axis=None, keepdims=False):
+    def _reduce(self, axis, keepdims, rows_kernel, strided_kernel):
+        """All elements, or the last axis, by the kernel over consecutive groups; any other axis
+        by the strided kernel over (outer, reduced, inner), in memory order: compacting the view
+        with that axis moved last would first copy a transposed array."""
         view, out = self.reduce_view_out(axis, keepdims=keepdims)
-        self.device.reduce_sum(view.compact()._handle, out._handle, view.shape[-1])
+        axis = axis[0] if isinstance(axis, (tuple, list)) else axis
+        if axis is None or axis % self.ndim == self.ndim - 1:
+            rows_kernel(view.compact()._handle, out._handle, view.shape[-1])
+        elif out.size:
+            axis %= self.ndim
+            strided_kernel(self.compact()._handle, out._handle, self.shape[axis], prod(self.shape[axis + 1:]))
         return out
 
+    def sum(self, axis=None, keepdims=False):
+        return self._reduce(axis, keepdims, self.device.reduce_sum, self.device.reduce_sum_strided)
+
     def max(self, axis=None, keepdims=False):
-        view, out = self.reduce_view_out(axis, keepdims=keepdims)
-        self.device.reduce_max(view.compact()._handle, out._handle, view.shape[-1])
-        return out
+        return self._reduce(axis, keepdims, self.device.reduce_max, self.device.reduce_max_strided)
 
     # --- copies with a new layout ------------------------------------------------------
 

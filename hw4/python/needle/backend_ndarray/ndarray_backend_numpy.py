@@ -141,6 +141,11 @@ def matmul(a, b, out, m, n, p):
     out.array[:] = (a.array.reshape(m, n) @ b.array.reshape(n, p)).reshape(-1)
 
 
+def matmul_batched(a, b, out, batch, m, n, p):
+    """out (batch, m, p) = a (batch, m, n) @ b (batch, n, p), one product per batch entry, all compact."""
+    out.array[:] = (a.array.reshape(batch, m, n) @ b.array.reshape(batch, n, p)).reshape(-1)
+
+
 def reduce_max(a, out, reduce_size):
     """out[i] = max of a[i*reduce_size : (i+1)*reduce_size] (a compact)."""
     out.array[:] = a.array.reshape(-1, reduce_size).max(axis=1)
@@ -149,3 +154,14 @@ def reduce_max(a, out, reduce_size):
 def reduce_sum(a, out, reduce_size):
     """out[i] = sum of a[i*reduce_size : (i+1)*reduce_size] (a compact)."""
     out.array[:] = a.array.reshape(-1, reduce_size).sum(axis=1)
+
+
+def reduce_max_strided(a, out, reduce_size, inner_size):
+    """out[o, i] = max over r of a[o, r, i], a (outer, reduce_size, inner_size) compact: a reduction
+    over an axis that is not the last one, without moving it last."""
+    out.array[:] = a.array.reshape(-1, reduce_size, inner_size).max(axis=1).reshape(-1)
+
+
+def reduce_sum_strided(a, out, reduce_size, inner_size):
+    """out[o, i] = sum over r of a[o, r, i], a (outer, reduce_size, inner_size) compact."""
+    out.array[:] = a.array.reshape(-1, reduce_size, inner_size).sum(axis=1).reshape(-1)

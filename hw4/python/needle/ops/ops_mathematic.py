@@ -686,6 +686,14 @@ class Conv(TensorOp):
             raise ValueError(f"conv gradient: needs a square kernel, got shape {W.shape}")
         p, s = self.padding, self.stride
         _, H_out, W_out, _ = out_grad.shape
+        # dW = patches^T @ gradient, as in the forward's product: pixel (kh, kw) of every window
+        # is the strided block X_pad[:, kh::s, kw::s, :], stacked into im2col's columns.
+        X_pad = pad(X, ((0, 0), (p, p), (p, p), (0, 0))) if p else X
+        span = ((H_out - 1) * s + 1, (W_out - 1) * s + 1)
+        columns = [undilate(crop(X_pad, (0, kh, kw, 0), (N,) + span + (C_in,)), (1, 2), s - 1)
+                   for kh in range(K) for kw in range(K)]  # each (N, H_out, W_out, C_in)
+        patches = reshape(stack(columns, 3), (N * H_out * W_out, K * K * C_in))
+        W_grad = reshape(matmul(transpose(patches), reshape(out_grad, (N * H_out * W_out, C_out))), W.shape)
         if s > 1:  # put each output's gradient back where its window started
             out_grad = dilate(out_grad, (1, 2), s - 1)  # (N, H_out*s, W_out*s, C_out)
         # dX: a full convolution of the gradient with the flipped kernel, (c_out, c_in) swapped.
@@ -695,16 +703,6 @@ class Conv(TensorOp):
         X_grad = conv(out_grad, W_flipped, stride=1, padding=full_pad)
         start = full_pad - (K - 1 - p)
         X_grad = crop(X_grad, (0, start, start, 0), (N, H, Wd, C_in))
-        # dW: the input's channels as a batch, correlated with the gradient as a kernel whose
-        # size is the span the stride covered ((H_out - 1) * s + 1); extra rows are cropped.
-        span_h, span_w = (H_out - 1) * s + 1, (W_out - 1) * s + 1
-        if s > 1:
-            out_grad = crop(out_grad, (0, 0, 0, 0), (N, span_h, span_w, C_out))
-        X_channels = transpose(X, (0, 3))  # (C_in, H, W, N)
-        grad_kernel = transpose(transpose(out_grad, (0, 1)), (1, 2))  # (H_span, W_span, N, C_out)
-        W_grad = conv(X_channels, grad_kernel, stride=1, padding=p)  # (C_in, K + r_h, K + r_w, C_out)
-        W_grad = crop(W_grad, (0, 0, 0, 0), (C_in, K, K, C_out))
-        W_grad = transpose(transpose(W_grad, (0, 1)), (1, 2))  # (K, K, C_in, C_out)
         return X_grad, W_grad
         ### END YOUR SOLUTION
 

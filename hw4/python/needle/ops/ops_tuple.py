@@ -40,13 +40,18 @@ class TupleGetItem(TensorOp):
         return a[self.index]
 
     def gradient(self, out_grad, node):
-        index = self.index
+        # Zeros for every other element, one constant per shape shared by them: each of the n
+        # pieces of a split has such a gradient, so n - 1 zero arrays apiece would add up to n^2.
+        zeros = {}
         in_grad = []
-        for i, value in enumerate(node.inputs[0]):
-            if i != index:
-                in_grad.append(init.zeros_like(value))
-            else:
+        for i, array in enumerate(node.inputs[0].realize_cached_data()):
+            if i == self.index:
                 in_grad.append(out_grad)
+                continue
+            key = (array.shape, array.dtype)
+            if key not in zeros:
+                zeros[key] = init.zeros(*array.shape, device=out_grad.device, dtype=array.dtype)
+            in_grad.append(zeros[key])
         return MakeTensorTuple()(*in_grad)
 
 
