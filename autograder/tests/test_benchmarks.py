@@ -1,4 +1,5 @@
 """The benchmarks run: a smoke test of each one that has a quick mode (figures are never asserted)."""
+import importlib.util
 import subprocess
 import sys
 
@@ -13,3 +14,18 @@ def test_ndarray_benchmark_prints_every_table_with_ratios():
         assert title in result.stdout, result.stdout
     matmul_rows = [line for line in result.stdout.splitlines() if line.startswith("A @ B")]
     assert len(matmul_rows) == 2 and all(line.rstrip().endswith("x") for line in matmul_rows), result.stdout
+
+
+
+def test_models_benchmark_prints_a_row_for_every_model_on_every_device():
+    result = subprocess.run([sys.executable, "benchmarks/models.py", "--quick", "--device", "all"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("CPU: ms per training step") for line in lines), result.stdout
+    assert any(line.startswith("CUDA: ms per training step") or line.startswith("cuda: ") for line in lines), \
+        result.stdout  # the CUDA table, or the line saying why there is none
+    rows = [line for line in lines if line.startswith(("ResNet9", "LSTM LM", "Transformer LM"))]
+    assert [row.split(",")[0] for row in rows[:3]] == ["ResNet9", "LSTM LM", "Transformer LM"], result.stdout
+    if importlib.util.find_spec("torch") is not None:  # then each row has torch's time and the ratio
+        assert all(row.rstrip().endswith("x") for row in rows), result.stdout
