@@ -20,6 +20,7 @@ from autograder.grading.grade import grade
 from autograder.grading.publish import publish
 from autograder.grading.scoring import NOT_GRADED
 from autograder.manifest import load_manifest, load_manifests
+from autograder.regions import find_regions
 from autograder.release import release
 
 HOMEWORKS = [m.name for m in load_manifests()]
@@ -123,6 +124,45 @@ def test_a_cuda_file_that_does_not_compile_leaves_the_cpu_backend_built(tmp_path
     assert not result.build["ok"] and "ndarray_backend_cuda.cu" in result.build["log"]
     cpu_cases = [c for c in result.cases if c.device == "cpu"]
     assert cpu_cases and all(c.status == "passed" for c in cpu_cases), [c for c in cpu_cases if c.status != "passed"]
+
+
+def empty_region_after(source, *anchors):
+    """Empty one Python region as a handout does: the first region after the lines holding
+    each anchor in turn (e.g. "class Conv(", then "def compute(")."""
+    text = source.read_text()
+    lines = text.splitlines(keepends=True)
+    at = 0
+    for anchor in anchors:
+        at = next(i for i in range(at, len(lines)) if anchor in lines[i])
+    region = next(r for r in find_regions(text, source) if r.begin - 1 > at)
+    lines[region.begin:region.end - 1] = [f"{region.indent}raise NotImplementedError()\n"]
+    source.write_text("".join(lines))
+
+
+# hw4: one region emptied; its own part loses everything, and the parts whose cases call it
+# lose those cases (a broken conv op costs nn.Conv's cases and ResNet9's forward; the LSTM is
+# one of the language models; the Transformer is made of attention layers); no other part loses.
+HW4_BROKEN_REGIONS = [
+    pytest.param("python/needle/ops/ops_mathematic.py", ("class Conv(", "def compute("),
+                 "conv", {"nn_conv", "resnet9"}, id="Conv.compute"),
+    pytest.param("python/needle/nn/nn_sequence.py", ("class LSTMCell(", "def forward("),
+                 "lstm", {"language_model"}, id="LSTMCell.forward"),
+    pytest.param("python/needle/nn/nn_transformer.py", ("class MultiHeadAttention(", "def forward("),
+                 "attention", {"transformer"}, id="MultiHeadAttention.forward"),
+]
+
+
+@pytest.mark.parametrize("source, anchors, own, users", HW4_BROKEN_REGIONS)
+def test_an_hw4_region_left_empty_costs_only_the_parts_that_use_it(source, anchors, own, users, tmp_path,
+                                                                   local_sandbox, published_answers):
+    copy_student_files("hw4", tmp_path)
+    empty_region_after(tmp_path / source, *anchors)
+    result = grade("hw4", tmp_path, local_sandbox, answers_folder=published_answers)
+    parts = result.parts([part.name for part in load_manifest("hw4").parts])
+    assert {p.name for p in parts if p.score < p.max_score} == {own} | users
+    assert [p.score for p in parts if p.name == own] == [0]
+    lost = [c for c in result.cases if c.score < c.points]
+    assert all(c.score == 0 and c.status == "not implemented" and source in c.feedback for c in lost), lost
 
 
 def test_answers_of_an_edited_suite_are_refused(tmp_path, local_sandbox):

@@ -57,6 +57,9 @@ def results():
     out = {}
     for backend in ("np", "nd"):
         result = run(backend)
+        if result.returncode != 0 and result.stderr.rstrip().endswith("NotImplementedError"):
+            # a region left empty, in the child process: say so as the in-process tests do
+            raise NotImplementedError(f"NEEDLE_BACKEND={backend}: the network reached a region left empty")
         assert result.returncode == 0, f"NEEDLE_BACKEND={backend} failed:\n{result.stderr}"
         out[backend] = json.loads(result.stdout)
     return out
