@@ -120,6 +120,19 @@ def test_gradient_flows_through_split(shape, axis, device):
 
 
 @pytest.mark.parametrize("device", ALL_DEVICES)
+def test_pieces_split_off_but_never_used_get_exactly_zero_gradient(device):
+    a = sample((5, 3), "split-unused")
+    x = tensor(a, device)
+    pieces = ndl.split(x, 0)
+    (pieces[1] * 2.0 + pieces[3] * pieces[3]).sum().backward()
+    expected = np.zeros_like(a)
+    expected[1] = 2.0
+    expected[3] = 2 * a[3]
+    np.testing.assert_array_equal(x.grad.numpy()[[0, 2, 4]], 0.0)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("device", ALL_DEVICES)
 @pytest.mark.parametrize("axis", [0, 1, 2])
 def test_stack_gradient_is_a_tensor_tuple_split_along_the_stack_axis(axis, device):
     pieces = [tensor(sample((3, 4), ("stack-gradient", i)), device) for i in range(2)]

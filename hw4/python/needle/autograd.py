@@ -140,6 +140,11 @@ class TensorTuple(Value):
     """A tuple of Tensors that is itself one node of the graph (used by ops with several
     outputs, such as split)."""
 
+    # A zero Tensor per element (its shape), shared by the adjoints of all the items taken from
+    # one tuple (ops_tuple.zero_adjoints): an element that *is* one of them is known to be zero,
+    # and the adjoint sum skips it.
+    zero_adjoints: Optional[List["Tensor"]] = None
+
     def __len__(self):
         return len(self.realize_cached_data())
 
@@ -387,7 +392,9 @@ def compute_gradient_of_variables(output_tensor, out_grad):
             if input_node.requires_grad:
                 if not LAZY_MODE:  # computed now, and a constant without its graph, as eagerly built
                     input_grad.realize_cached_data()
-                    if not input_grad.requires_grad:
+                    # (but a tuple keeps its elements, constants too: the adjoint sum reads them
+                    # back by identity to skip zeros, see sum_node_list)
+                    if not input_grad.requires_grad and not isinstance(input_grad, TensorTuple):
                         input_grad = input_grad.detach()
                 node_to_output_grads_list.setdefault(input_node, []).append(input_grad)
     ### END YOUR SOLUTION
@@ -439,5 +446,22 @@ def topo_sort_dfs(node, visited, topo_order):
 
 def sum_node_list(node_list):
     """Custom sum function in order to avoid create redundant nodes in Python sum implementation."""
+    if len(node_list) > 1 and isinstance(node_list[0], TensorTuple):
+        return _sum_tuples(node_list)
     return reduce(add, node_list)
+
+
+def _sum_tuples(tuples):
+    """The adjoints of a TensorTuple, summed position by position. Each item taken from a tuple
+    adds an adjoint that is zero but at its own position (TupleGetItem.gradient): the shared zero
+    constants are skipped by identity, else the n items of a split would cost n^2 adds."""
+    zeros = set()
+    for t in tuples:
+        zeros.update(id(z) for z in (t.zero_adjoints or ()))
+    sums = []
+    for i in range(len(tuples[0])):
+        entries = [t[i] for t in tuples]
+        wanted = [e for e in entries if id(e) not in zeros]
+        sums.append(reduce(add, wanted) if wanted else entries[0])
+    return needle.ops.make_tuple(*sums)
 

@@ -187,6 +187,18 @@ class NDArray:
             array._check_within_buffer()
         return array
 
+    @staticmethod
+    def _empty(shape, device):
+        """A compact array over a new buffer: `make` for a kernel's output, whose shape is
+        already a tuple of ints (every op makes one, so the conversions are skipped)."""
+        array = NDArray.__new__(NDArray)
+        array._shape = shape
+        array._strides = _compact_strides(shape)
+        array._offset = 0
+        array._device = device
+        array._handle = device.Array(math.prod(shape))
+        return array
+
     def _check_within_buffer(self):
         """A view must only reach elements of its buffer: a wrong stride or offset would make a
         kernel read or write outside it (a crash at best), so it is refused here, in Python."""
@@ -262,7 +274,7 @@ class NDArray:
         """A compact array with the same values: `self` if already compact, else a copy."""
         if self.is_compact():
             return self
-        out = NDArray.make(self.shape, device=self.device)
+        out = NDArray._empty(self._shape, self._device)
         self.device.compact(self._handle, out._handle, self.shape, self.strides, self._offset)
         return out
 
@@ -378,7 +390,7 @@ class NDArray:
 
     def ewise_or_scalar(self, other, ewise_func, scalar_func):
         """Run the elementwise kernel on two equal-shaped arrays, or the scalar kernel."""
-        out = NDArray.make(self.shape, device=self.device)
+        out = NDArray._empty(self._shape, self._device)
         if isinstance(other, NDArray):
             if self.shape != other.shape:
                 raise ValueError(f"elementwise op needs equal shapes (broadcast explicitly), got {self.shape} "
@@ -418,7 +430,7 @@ class NDArray:
     def __pow__(self, other):
         if isinstance(other, NDArray):
             raise TypeError("NDArray ** takes a scalar exponent, not an array")
-        out = NDArray.make(self.shape, device=self.device)
+        out = NDArray._empty(self._shape, self._device)
         self.device.scalar_power(self.compact()._handle, other, out._handle)
         return out
 
@@ -448,17 +460,17 @@ class NDArray:
     __hash__ = None  # == is elementwise, so NDArrays cannot be dict keys
 
     def log(self):
-        out = NDArray.make(self.shape, device=self.device)
+        out = NDArray._empty(self._shape, self._device)
         self.device.ewise_log(self.compact()._handle, out._handle)
         return out
 
     def exp(self):
-        out = NDArray.make(self.shape, device=self.device)
+        out = NDArray._empty(self._shape, self._device)
         self.device.ewise_exp(self.compact()._handle, out._handle)
         return out
 
     def tanh(self):
-        out = NDArray.make(self.shape, device=self.device)
+        out = NDArray._empty(self._shape, self._device)
         self.device.ewise_tanh(self.compact()._handle, out._handle)
         return out
 

@@ -40,19 +40,25 @@ class TupleGetItem(TensorOp):
         return a[self.index]
 
     def gradient(self, out_grad, node):
-        # Zeros for every other element, one constant per shape shared by them: each of the n
-        # pieces of a split has such a gradient, so n - 1 zero arrays apiece would add up to n^2.
-        zeros = {}
-        in_grad = []
-        for i, array in enumerate(node.inputs[0].realize_cached_data()):
-            if i == self.index:
-                in_grad.append(out_grad)
-                continue
+        # Zeros for every other element: the tuple's shared zero constants, which the adjoint sum
+        # (autograd.sum_node_list) recognises by identity and skips, so the n pieces of a split
+        # cost n adds, not n^2.
+        zeros = zero_adjoints(node.inputs[0], out_grad.device)
+        in_grad = MakeTensorTuple()(*[out_grad if i == self.index else zero for i, zero in enumerate(zeros)])
+        in_grad.zero_adjoints = zeros
+        return in_grad
+
+
+def zero_adjoints(tuple_node: TensorTuple, device) -> list:
+    """One zero Tensor per element of `tuple_node`, made once (one per shape) and kept on the node."""
+    if tuple_node.zero_adjoints is None:
+        by_shape = {}
+        for array in tuple_node.realize_cached_data():
             key = (array.shape, array.dtype)
-            if key not in zeros:
-                zeros[key] = init.zeros(*array.shape, device=out_grad.device, dtype=array.dtype)
-            in_grad.append(zeros[key])
-        return MakeTensorTuple()(*in_grad)
+            if key not in by_shape:
+                by_shape[key] = init.zeros(*array.shape, device=device, dtype=array.dtype)
+        tuple_node.zero_adjoints = [by_shape[(a.shape, a.dtype)] for a in tuple_node.realize_cached_data()]
+    return tuple_node.zero_adjoints
 
 
 def tuple_get_item(value, index):
