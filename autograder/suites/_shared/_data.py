@@ -80,3 +80,14 @@ def one_hot(labels, num_classes, dtype=np.float32):
     encoded = np.zeros((len(labels), num_classes), dtype=dtype)
     encoded[np.arange(len(labels)), labels] = 1
     return encoded
+
+
+def normal(seed, *shape, scale=1.0, shift=0.0, dtype=np.float32):
+    """Gaussian numbers from a generator of their own (never numpy's global one)."""
+    rng = np.random.default_rng(seed)
+    return (shift + scale * rng.standard_normal(shape)).astype(dtype)
+
+
+def uniform(seed, low, high, *shape):
+    """float32 numbers uniform in [low, high), from a generator of their own."""
+    return np.random.default_rng(seed).uniform(low, high, shape).astype(np.float32)

@@ -12,26 +12,11 @@ import gc
 
 import numpy as np
 
-
-def f64(value):
-    """A needle Tensor (or array, or number) as a float64 array, its shape kept."""
-    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-        value = value.numpy()
-    return np.asarray(value, dtype=np.float64)
+from _data import normal  # noqa: F401 (the cases import them from here)
+from _values import f64, scalar  # noqa: F401
 
 
-def scalar(value):
-    """A loss or a rate as a float64 0-d array: a Tensor or array of one element, or a number."""
-    array = f64(value)
-    if array.size != 1:
-        raise ValueError(f"expected a single number, got an array of shape {array.shape}")
-    return array.reshape(())
 
-
-def normal(seed, *shape, scale=1.0, shift=0.0, dtype=np.float32):
-    """Gaussian numbers from a generator of their own (never numpy's global one)."""
-    rng = np.random.default_rng(seed)
-    return (shift + scale * rng.standard_normal(shape)).astype(dtype)
 
 
 def labels(seed, count, classes):

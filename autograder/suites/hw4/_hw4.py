@@ -17,6 +17,9 @@ are graded, not their dtype. Gradients are those of sum(out * W) for a fixed ran
 """
 import numpy as np
 
+from _data import normal, uniform  # noqa: F401 (the cases import them from here)
+from _values import f64, scalar  # noqa: F401
+
 
 def device(name):
     """The needle device a case's device name stands for: "cpu" is nd.cpu(), "cuda" nd.cuda().
@@ -34,15 +37,6 @@ def device(name):
 
 # --- inputs ----------------------------------------------------------------------------
 
-def normal(seed, *shape, scale=1.0, shift=0.0):
-    """float32 Gaussian numbers from a generator of their own (never numpy's global one)."""
-    rng = np.random.default_rng(seed)
-    return (shift + scale * rng.standard_normal(shape)).astype(np.float32)
-
-
-def uniform(seed, low, high, *shape):
-    """float32 numbers uniform in [low, high), from a generator of their own."""
-    return np.random.default_rng(seed).uniform(low, high, shape).astype(np.float32)
 
 
 def integers(seed, high, *shape):
@@ -79,19 +73,6 @@ def backward_with_weight(out, seed):
 
 # --- values as reported ----------------------------------------------------------------
 
-def f64(value):
-    """A needle Tensor (or array, or number) as a float64 array, its shape kept."""
-    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-        value = value.numpy()
-    return np.asarray(value, dtype=np.float64)
-
-
-def scalar(value):
-    """A loss or an accuracy as a float64 0-d array: a Tensor or array of one element, or a number."""
-    array = f64(value)
-    if array.size != 1:
-        raise ValueError(f"expected a single number, got an array of shape {array.shape}")
-    return array.reshape(())
 
 
 
