@@ -218,8 +218,10 @@ class DockerSandbox:
         reader = _StreamReader(stream, stop)
         collector = OutputCollector(limits, on_line)
         killed = None
-        container.start()
+        # The clock starts before start(): the job runs as soon as the engine starts it, and on a
+        # busy engine start() returns late, so timing from its return undercounts the job's time.
         start = time.monotonic()
+        container.start()
         deadline = start + limits.wall_seconds
         returncode = None
         try:
