@@ -10,7 +10,6 @@ data set is absent. No network and no set-up beyond `pip install -e .`.
 import importlib
 import importlib.util
 import math
-import pickle
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ import numpy as np
 from autograder.datasets import MNIST_TEST_FILES, MNIST_TRAIN_FILES
 from autograder.errors import DlsysError
 from autograder.paths import REPO_ROOT, data_dirs
+from autograder.suites._shared._data import write_cifar10_batch  # the one writer of CIFAR-10's format
 
 
 @dataclass
@@ -235,14 +235,12 @@ def write_generated_cifar10(folder: Path, n_train: int = 320, n_test: int = 80, 
         centre = centres[labels] + rng.integers(-2, 3, (n, 2))
         blob = np.exp(-((rows - centre[:, :1, None]) ** 2 + (cols - centre[:, 1:, None]) ** 2) / 32.0)[:, None]
         images = rng.normal(128, 40, (n, 3, 32, 32)) * (1 - blob) + colours[labels][:, :, None, None] * blob
-        return {b"data": np.clip(images, 0, 255).astype(np.uint8).reshape(n, 3072),
-                b"labels": [int(label) for label in labels]}
+        return np.clip(images, 0, 255).astype(np.uint8).reshape(n, 3072), labels
 
     folder.mkdir(parents=True, exist_ok=True)
     sizes = [len(part) for part in np.array_split(np.arange(n_train), 5)] + [n_test]
     for name, size in zip(CIFAR10_FILES, sizes):
-        with open(folder / name, "wb") as f:
-            pickle.dump(batch(size), f)
+        write_cifar10_batch(folder / name, *batch(size), name=name)
     return folder
 
 

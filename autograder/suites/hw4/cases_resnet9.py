@@ -20,12 +20,10 @@ seeded parameters rtol = 1e-6; ResNet9 outputs rtol = atol = 1e-3 (eight convolu
 batch normalizations, each adding float32 rounding of a few 1e-6 in whatever order its sums
 go); the loops rtol = atol = 1e-4.
 """
-import pickle
-
 import numpy as np
 
 from dlsys_harness import case, report
-from _data import temporary_folder
+from _data import temporary_folder, write_cifar10_batch
 from _hw4 import device, f64, normal, report_fingerprints, scalar, tensor
 
 DATA = dict(rtol=1e-6, atol=1e-6, timeout=30)
@@ -36,11 +34,7 @@ def _write_batch(path, seed, count):
     rng = np.random.default_rng(seed)
     data = rng.integers(0, 256, (count, 3072), dtype=np.uint8)
     data[0, :2] = (0, 255)  # both extremes: dividing by 255 and min-max scaling agree
-    labels = [int(v) for v in rng.integers(0, 10, count)]
-    batch = {b"batch_label": b"testing batch", b"labels": labels, b"data": data,
-             b"filenames": [f"image_{i}.png".encode() for i in range(count)]}
-    with open(path, "wb") as f:
-        pickle.dump(batch, f, protocol=2)  # as the real files, written by Python 2
+    write_cifar10_batch(path, data, rng.integers(0, 10, count), name="testing batch")
 
 
 def _cifar_folder(folder, seed):
