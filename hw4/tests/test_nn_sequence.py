@@ -46,6 +46,35 @@ def _check_cell_grads(cell, reference, suffix=""):
         _close(cell.bias_hh.grad, getattr(reference, "bias_hh" + suffix).grad)
 
 
+def _check_stack_parameters(model, cells, cell_class, gates, device):
+    """A 2-layer stack of cells with `gates` blocks of HIDDEN columns: shapes, count, device,
+    the init bound, and a bias-free cell without bias parameters."""
+    assert len(cells) == 2
+    first, second = cells
+    k = gates * HIDDEN
+    assert first.W_ih.shape == (INPUT, k) and second.W_ih.shape == (HIDDEN, k)
+    assert first.W_hh.shape == (HIDDEN, k) and first.bias_ih.shape == first.bias_hh.shape == (k,)
+    assert len(model.parameters()) == 8
+    assert all(p.device == device for p in model.parameters())
+    bound = math.sqrt(1 / HIDDEN)
+    assert all(np.abs(p.numpy()).max() <= bound for p in model.parameters())
+    no_bias = cell_class(INPUT, HIDDEN, bias=False, device=device)
+    assert no_bias.bias_ih is None and no_bias.bias_hh is None and len(no_bias.parameters()) == 2
+
+
+def _check_seeded_draw_order(cells, gates, seed):
+    """W_ih, W_hh, bias_ih, bias_hh, layer by layer, each uniform on +-sqrt(1/HIDDEN), as numpy
+    draws them after `seed`: seeded models match the course's."""
+    np.random.seed(seed)
+    bound = math.sqrt(1 / HIDDEN)
+    k = gates * HIDDEN
+    for cell, rows in zip(cells, (INPUT, HIDDEN)):
+        for param, shape in zip((cell.W_ih, cell.W_hh, cell.bias_ih, cell.bias_hh),
+                                ((rows, k), (HIDDEN, k), (k,), (k,))):
+            expected = np.random.rand(*shape).astype(np.float32) * 2 * bound - bound
+            np.testing.assert_allclose(param.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
 def _weighted_sum(outputs, rng, device):
     """sum(out * G) over needle outputs and the same over torch outputs, G random per output."""
     grads = [rng.standard_normal(out.shape).astype(np.float32) for out, _ in outputs]
@@ -144,30 +173,14 @@ def test_rnn_matches_torch(seq_len, num_layers, bias, nonlinearity, with_state, 
 def test_rnn_parameters(device):
     np.random.seed(0)
     model = nn.RNN(INPUT, HIDDEN, num_layers=2, device=device)
-    assert len(model.rnn_cells) == 2
-    first, second = model.rnn_cells
-    assert first.W_ih.shape == (INPUT, HIDDEN) and second.W_ih.shape == (HIDDEN, HIDDEN)
-    assert first.W_hh.shape == (HIDDEN, HIDDEN) and first.bias_ih.shape == first.bias_hh.shape == (HIDDEN,)
-    assert len(model.parameters()) == 8
-    assert all(p.device == device for p in model.parameters())
-    bound = math.sqrt(1 / HIDDEN)
-    assert all(np.abs(p.numpy()).max() <= bound for p in model.parameters())
-    no_bias = nn.RNNCell(INPUT, HIDDEN, bias=False, device=device)
-    assert no_bias.bias_ih is None and no_bias.bias_hh is None and len(no_bias.parameters()) == 2
+    _check_stack_parameters(model, model.rnn_cells, nn.RNNCell, 1, device)
 
 
 @pytest.mark.hw4_rnn
 def test_rnn_seeded_draw_order():
-    """W_ih, W_hh, bias_ih, bias_hh, layer by layer: seeded models match the course's."""
     np.random.seed(3)
     model = nn.RNN(INPUT, HIDDEN, num_layers=2)
-    np.random.seed(3)
-    bound = math.sqrt(1 / HIDDEN)
-    for cell, rows in zip(model.rnn_cells, (INPUT, HIDDEN)):
-        for param, shape in zip((cell.W_ih, cell.W_hh, cell.bias_ih, cell.bias_hh),
-                                ((rows, HIDDEN), (HIDDEN, HIDDEN), (HIDDEN,), (HIDDEN,))):
-            expected = np.random.rand(*shape).astype(np.float32) * 2 * bound - bound
-            np.testing.assert_allclose(param.numpy(), expected, rtol=1e-5, atol=1e-6)
+    _check_seeded_draw_order(model.rnn_cells, 1, seed=3)
 
 
 @pytest.mark.hw4_rnn
@@ -270,30 +283,14 @@ def test_lstm_matches_torch(seq_len, num_layers, bias, with_state, device):
 def test_lstm_parameters(device):
     np.random.seed(0)
     model = nn.LSTM(INPUT, HIDDEN, num_layers=2, device=device)
-    assert len(model.lstm_cells) == 2
-    first, second = model.lstm_cells
-    assert first.W_ih.shape == (INPUT, 4 * HIDDEN) and second.W_ih.shape == (HIDDEN, 4 * HIDDEN)
-    assert first.W_hh.shape == (HIDDEN, 4 * HIDDEN) and first.bias_ih.shape == first.bias_hh.shape == (4 * HIDDEN,)
-    assert len(model.parameters()) == 8
-    assert all(p.device == device for p in model.parameters())
-    bound = math.sqrt(1 / HIDDEN)
-    assert all(np.abs(p.numpy()).max() <= bound for p in model.parameters())
-    no_bias = nn.LSTMCell(INPUT, HIDDEN, bias=False, device=device)
-    assert no_bias.bias_ih is None and no_bias.bias_hh is None and len(no_bias.parameters()) == 2
+    _check_stack_parameters(model, model.lstm_cells, nn.LSTMCell, 4, device)
 
 
 @pytest.mark.hw4_lstm
 def test_lstm_seeded_draw_order():
-    """W_ih, W_hh, bias_ih, bias_hh, layer by layer: seeded models match the course's."""
     np.random.seed(4)
     model = nn.LSTM(INPUT, HIDDEN, num_layers=2)
-    np.random.seed(4)
-    bound = math.sqrt(1 / HIDDEN)
-    for cell, rows in zip(model.lstm_cells, (INPUT, HIDDEN)):
-        for param, shape in zip((cell.W_ih, cell.W_hh, cell.bias_ih, cell.bias_hh),
-                                ((rows, 4 * HIDDEN), (HIDDEN, 4 * HIDDEN), (4 * HIDDEN,), (4 * HIDDEN,))):
-            expected = np.random.rand(*shape).astype(np.float32) * 2 * bound - bound
-            np.testing.assert_allclose(param.numpy(), expected, rtol=1e-5, atol=1e-6)
+    _check_seeded_draw_order(model.lstm_cells, 4, seed=4)
 
 
 @pytest.mark.hw4_lstm
