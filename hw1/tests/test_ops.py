@@ -155,6 +155,15 @@ CASES = [
     case("exp", ndl.exp, np.exp, lambda t, a: t.exp(a), ((3, 4), NORMAL)),
     case("relu", ndl.relu, lambda a: np.maximum(a, 0), lambda t, a: t.relu(a), ((3, 4), AWAY_FROM_ZERO)),
     case("relu-3d", ndl.relu, lambda a: np.maximum(a, 0), lambda t, a: t.relu(a), ((2, 3, 4), AWAY_FROM_ZERO)),
+    # Operands of different but compatible shapes are broadcast, as numpy and torch do; each
+    # gradient comes back in its own input's shape (central differences check that too).
+    case("add-broadcast", ndl.add, np.add, lambda t, a, b: a + b, ((4, 3), NORMAL), ((3,), NORMAL)),
+    case("add-broadcast-both", lambda a, b: a + b, np.add, lambda t, a, b: a + b, ((2, 1, 3), NORMAL), ((4, 1), NORMAL)),
+    case("subtract-broadcast", lambda a, b: a - b, np.subtract, lambda t, a, b: a - b, ((3,), NORMAL), ((2, 3), NORMAL)),
+    case("multiply-broadcast", ndl.multiply, np.multiply, lambda t, a, b: a * b, ((3, 1), NORMAL), ((1, 4), NORMAL)),
+    case("multiply-broadcast-0d", lambda a, b: a * b, np.multiply, lambda t, a, b: a * b, ((), NORMAL), ((2, 3), NORMAL)),
+    case("divide-broadcast", ndl.divide, np.divide, lambda t, a, b: a / b, ((2, 3), NORMAL), ((2, 1), AWAY_FROM_ZERO)),
+    case("power-broadcast", ndl.power, np.power, lambda t, a, b: t.pow(a, b), ((1, 3), POSITIVE), ((3,), NORMAL)),
     case(
         "log-sum-exp",
         lambda a: ndl.log(ndl.exp(a).sum(axes=(1,))),
@@ -218,6 +227,74 @@ def test_scalar_ops_keep_float32():
         assert result.dtype == np.float32
 
 
+@pytest.mark.hw1_forward
+def test_broadcasting_inserts_broadcast_to_nodes_before_the_op():
+    a, b = ndl.Tensor(np.ones((2, 3))), ndl.Tensor(np.ones((3,)))
+    out = a * b
+    assert out.inputs[0] is a  # already of the common shape: used as it is
+    assert isinstance(out.inputs[1].op, ndl.ops.BroadcastTo) and out.inputs[1].inputs[0] is b
+    assert out.inputs[1].shape == (2, 3)
+    same = a * a
+    assert [x is a for x in same.inputs] == [True, True]  # equal shapes: no extra node
+
+
+@pytest.mark.hw1_backward
+def test_broadcast_gradients_come_back_in_each_inputs_shape():
+    a, b = ndl.Tensor(np.ones((1, 3))), ndl.Tensor(np.full((4, 1), 2.0))
+    (a * b).sum().backward()
+    assert a.grad.shape == (1, 3) and b.grad.shape == (4, 1)
+    np.testing.assert_allclose(a.grad.numpy(), np.full((1, 3), 8.0))
+    np.testing.assert_allclose(b.grad.numpy(), np.full((4, 1), 3.0))
+
+
+# numpy scalars and one-element arrays stand for the number they hold, as in the course's tests
+# (`ndl.divide_scalar(x, scalar=np.random.randn(1))`).
+NUMBER_LIKE = [
+    pytest.param(np.float32(2.5), id="float32"),
+    pytest.param(np.float64(2.5), id="float64"),
+    pytest.param(np.int64(2), id="int64"),
+    pytest.param(np.array(2.5), id="0d-array"),
+    pytest.param(np.array([2.5]), id="1-element-array"),
+    pytest.param(np.array([[2.5]], dtype=np.float32), id="1x1-float32-array"),
+]
+
+SCALAR_FORMS = {
+    "add_scalar": lambda x, s: ndl.add_scalar(x, s),
+    "mul_scalar": lambda x, s: ndl.mul_scalar(x, scalar=s),
+    "divide_scalar": lambda x, s: ndl.divide_scalar(x, scalar=s),
+    "power_scalar": lambda x, s: ndl.power_scalar(x, s),
+    "x+s": lambda x, s: x + s,
+    "s+x": lambda x, s: s + x,
+    "x-s": lambda x, s: x - s,
+    "s-x": lambda x, s: s - x,
+    "x*s": lambda x, s: x * s,
+    "s*x": lambda x, s: s * x,
+    "x/s": lambda x, s: x / s,
+    "s/x": lambda x, s: s / x,
+    "x**s": lambda x, s: x**s,
+    "s**x": lambda x, s: s**x,
+}
+
+
+@pytest.mark.hw1_forward
+@pytest.mark.parametrize("form", SCALAR_FORMS.values(), ids=SCALAR_FORMS.keys())
+@pytest.mark.parametrize("scalar", NUMBER_LIKE)
+def test_numpy_scalars_act_as_the_number_they_hold(form, scalar):
+    values = np.array([[0.5, 1.0, 2.0], [3.0, 4.0, 5.0]], dtype=np.float32)
+    number = scalar.item()
+    got = form(ndl.Tensor(values), scalar)
+    expected = form(ndl.Tensor(values), number)
+    assert got.dtype == np.float32  # float32 stays float32, as with a Python float
+    assert got.shape == values.shape
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+@pytest.mark.hw1_backward
+def test_divide_scalar_by_a_one_element_array_has_the_right_gradient():
+    scalar = np.array([-0.75])
+    gradcheck(lambda a: ndl.divide_scalar(a, scalar=scalar), np.random.default_rng(3).standard_normal((5, 4)))
+
+
 def arrays_of(*shapes):
     return [ndl.Tensor(np.ones(shape)) for shape in shapes]
 
@@ -225,9 +302,10 @@ def arrays_of(*shapes):
 # (what is called, the exception, fragments the message must contain)
 BAD_INPUT = [
     pytest.param(lambda: ndl.add(*arrays_of((2, 3), (3, 2))), ValueError, ["add", "(2, 3)", "(3, 2)"], id="add-shapes"),
-    pytest.param(lambda: ndl.multiply(*arrays_of((2, 3), (2, 1))), ValueError, ["multiply", "(2, 3)", "(2, 1)"], id="multiply-shapes"),
+    pytest.param(lambda: ndl.multiply(*arrays_of((2, 3), (2, 2))), ValueError, ["multiply", "(2, 3)", "(2, 2)"], id="multiply-shapes"),
     pytest.param(lambda: ndl.divide(*arrays_of((4,), (3,))), ValueError, ["divide", "(4,)", "(3,)"], id="divide-shapes"),
-    pytest.param(lambda: ndl.power(*arrays_of((2, 2), (2,))), ValueError, ["power", "(2, 2)", "(2,)"], id="power-shapes"),
+    pytest.param(lambda: ndl.power(*arrays_of((2, 2), (3,))), ValueError, ["power", "(2, 2)", "(3,)"], id="power-shapes"),
+    pytest.param(lambda: ndl.Tensor(np.ones((4, 3))) - ndl.Tensor(np.ones((4,))), ValueError, ["add", "(4, 3)", "(4,)"], id="subtract-shapes"),
     pytest.param(lambda: ndl.matmul(*arrays_of((2, 3), (4, 5))), ValueError, ["matmul", "(2, 3)", "(4, 5)"], id="matmul-inner"),
     pytest.param(lambda: ndl.matmul(*arrays_of((3,), (3, 4))), ValueError, ["matmul", "(3,)", "(3, 4)"], id="matmul-1d"),
     pytest.param(lambda: ndl.matmul(*arrays_of((2, 3, 4), (3, 4, 5))), ValueError, ["matmul", "(2, 3, 4)", "(3, 4, 5)"], id="matmul-batch"),
@@ -243,6 +321,7 @@ BAD_INPUT = [
     pytest.param(lambda: ndl.divide_scalar(*arrays_of((3,)), "2"), TypeError, ["divide_scalar", "str"], id="divide_scalar-str"),
     pytest.param(lambda: ndl.power_scalar(*arrays_of((3,)), np.ones(2)), TypeError, ["power_scalar", "(2,)"], id="power_scalar-array"),
     pytest.param(lambda: ndl.Tensor([1.0]) - np.ones(2), TypeError, ["subtract", "(2,)"], id="subtract-array"),
+    pytest.param(lambda: ndl.Tensor([1.0]) * np.ones((1, 2)), TypeError, ["mul_scalar", "(1, 2)"], id="multiply-array"),
     pytest.param(lambda: np.ones(2) + ndl.Tensor([1.0, 2.0]), TypeError, ["add_scalar", "(2,)"], id="array+tensor"),
     pytest.param(lambda: ndl.negate(np.ones(3)), TypeError, ["Negate", "ndarray"], id="negate-array"),
     pytest.param(lambda: ndl.log(np.ones(3)), TypeError, ["Log", "ndarray"], id="log-array"),

@@ -54,8 +54,17 @@ class Op:
 class TensorOp(Op):
     """An op whose output is a Tensor."""
 
+    # Elementwise ops of two Tensors name themselves here ("add", "multiply", ...). Their
+    # operands, when of different but compatible shapes, are first broadcast to one shape by
+    # explicit broadcast_to nodes, as numpy would broadcast them: `compute` then always sees
+    # equal shapes, and each input's gradient comes back in that input's own shape (through
+    # BroadcastTo.gradient), as in PyTorch.
+    elementwise: Optional[str] = None
+
     def __call__(self, *args):
         _check_inputs(self, args)
+        if self.elementwise is not None:
+            args = _broadcast_operands(self.elementwise, args)
         return Tensor.make_from_op(self, args)
 
 
@@ -75,6 +84,21 @@ def _check_inputs(op: Op, args):
                 f"{type(op).__name__}: input {position} is a {type(arg).__name__}, not a needle Tensor "
                 "(wrap arrays with needle.Tensor(...))"
             )
+
+
+def _broadcast_operands(op_name: str, operands):
+    """The operands, each broadcast to their common shape by a broadcast_to node where needed;
+    shapes that cannot be broadcast together are refused, naming both."""
+    shapes = [x.shape for x in operands]
+    if all(shape == shapes[0] for shape in shapes):
+        return operands
+    try:
+        shape = numpy.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(
+            f"{op_name}: operand shapes {' and '.join(str(s) for s in shapes)} cannot be broadcast together"
+        ) from None
+    return tuple(x if x.shape == shape else needle.ops.broadcast_to(x, shape) for x in operands)
 
 
 class Value:
@@ -336,13 +360,18 @@ class Tensor(Value):
 
 
 def _check_scalar(op_name: str, value):
-    """Return `value` if it is a plain number; otherwise say what was passed instead.
-    (Scalar ops would otherwise broadcast an array silently, or fail deep inside numpy.)"""
-    if isinstance(value, Number) or (isinstance(value, numpy.ndarray) and value.ndim == 0):
+    """`value` as a Python number: a Python number as it is, a numpy scalar (`np.float32(2)`)
+    or a one-element numpy array (`np.random.randn(1)`) as the number it holds, so the result
+    keeps the tensor's dtype as with a Python float (float32 stays float32). Anything else is
+    refused, saying what was passed (scalar ops would otherwise broadcast an array silently,
+    or fail deep inside numpy)."""
+    if isinstance(value, (numpy.ndarray, numpy.generic)) and value.size == 1:
+        return value.item()
+    if isinstance(value, Number):
         return value
     shape = getattr(value, "shape", None)
     described = type(value).__name__ + (f" of shape {tuple(shape)}" if shape is not None else "")
-    raise TypeError(f"{op_name}: expected a Tensor or a Python number, got {described}")
+    raise TypeError(f"{op_name}: expected a Tensor or a number (a Python or numpy scalar, or a one-element array), got {described}")
 
 
 def compute_gradient_of_variables(output_tensor, out_grad):

@@ -14,15 +14,17 @@ import numpy
 import numpy as array_api
 
 
-# Shape checks. numpy would silently broadcast mismatched operands, and the gradients
-# would then come back with the wrong shapes; needle asks for broadcast_to instead.
+# Shape checks. Elementwise ops of two Tensors broadcast their operands with explicit
+# broadcast_to nodes before `compute` runs (TensorOp.elementwise in autograd.py), so each
+# gradient comes back in its input's shape; `compute` itself, called on raw arrays, still
+# refuses operands that numpy would broadcast silently.
 
 
 def _check_same_shape(op_name, a, b):
     if a.shape != b.shape:
         raise ValueError(
             f"{op_name}: operand shapes {a.shape} and {b.shape} differ "
-            "(needle does not broadcast implicitly; call broadcast_to first)"
+            "(the op's call broadcasts Tensors; compute takes arrays of one shape)"
         )
 
 
@@ -111,7 +113,9 @@ def tuple_get_item(value, index):
 
 
 class EWiseAdd(TensorOp):
-    """a + b, elementwise; both operands have the same shape."""
+    """a + b, elementwise (operands of different shapes are broadcast first)."""
+
+    elementwise = "add"
 
     def compute(self, a: NDArray, b: NDArray):
         _check_same_shape("add", a, b)
@@ -143,7 +147,9 @@ def add_scalar(a, scalar):
 
 
 class EWiseMul(TensorOp):
-    """a * b, elementwise; both operands have the same shape."""
+    """a * b, elementwise (operands of different shapes are broadcast first)."""
+
+    elementwise = "multiply"
 
     def compute(self, a: NDArray, b: NDArray):
         _check_same_shape("multiply", a, b)
@@ -176,7 +182,10 @@ def mul_scalar(a, scalar):
 
 
 class EWisePow(TensorOp):
-    """Op to element-wise raise a tensor to a power: a ** b, both of the same shape."""
+    """Op to element-wise raise a tensor to a power: a ** b (operands of different shapes are
+    broadcast first)."""
+
+    elementwise = "power"
 
     def compute(self, a: NDArray, b: NDArray) -> NDArray:
         _check_same_shape("power", a, b)
@@ -221,7 +230,10 @@ def power_scalar(a, scalar):
 
 
 class EWiseDiv(TensorOp):
-    """Op to element-wise divide two nodes: a / b, both of the same shape."""
+    """Op to element-wise divide two nodes: a / b (operands of different shapes are broadcast
+    first)."""
+
+    elementwise = "divide"
 
     def compute(self, a, b):
         _check_same_shape("divide", a, b)
