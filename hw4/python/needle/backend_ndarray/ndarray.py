@@ -29,6 +29,15 @@ except ImportError:  # not built yet: cpu() reports itself disabled
     ndarray_backend_cpu = None
 
 
+# The names a device forwards to its backend module: the flat kernel table (as the numpy
+# backend, the spec, defines it) and two constants of the compiled backends.
+_TABLE_CONSTANTS = ("__device_name__", "__tile_size__")
+_KERNEL_NAMES = frozenset(
+    name for name in dir(ndarray_backend_numpy) if not name.startswith("_")
+    and callable(getattr(ndarray_backend_numpy, name))
+) | frozenset(_TABLE_CONSTANTS)
+
+
 def prod(x):
     """The product of a sequence of ints (1 for an empty one)."""
     return math.prod(x)
@@ -67,11 +76,29 @@ class BackendDevice:
         return self.name + "()"
 
     def __getattr__(self, name):
-        if name == "mod" or self.mod is None:  # ("mod" itself: not set yet, as while unpickling)
-            raise RuntimeError(f"device {self!r} is not available: its backend is not built or no GPU is usable")
-        value = getattr(self.mod, name)
+        # Only names the object lacks get here. The backend's table (its kernels and the
+        # constants __device_name__ and __tile_size__) falls through to its module; any other
+        # name, dunders included, raises AttributeError, so hasattr(), copy, pickle and pytest's
+        # parametrize ids work on every device, a disabled one too.
+        if name == "mod" or (name.startswith("_") and name not in _TABLE_CONSTANTS):
+            raise AttributeError(f"{type(self).__name__} object has no attribute {name!r}")
+        if self.mod is None:
+            if name in _KERNEL_NAMES:
+                raise RuntimeError(
+                    f"device {self!r} is not available (its backend is not built or no GPU is usable): "
+                    f"cannot run {name}"
+                )
+            raise AttributeError(f"device {self!r} has no kernel {name!r}")
+        try:
+            value = getattr(self.mod, name)
+        except AttributeError:
+            raise AttributeError(f"device {self!r} has no kernel {name!r}") from None
         self.__dict__[name] = value  # kept: every op looks its kernel up, and this method is slow
         return value
+
+    def __reduce__(self):
+        # A device pickles (and copies) as the call that makes it: cpu(), cuda(), cpu_numpy().
+        return (_DEVICE_FACTORIES[self.name], ())
 
     def enabled(self):
         return self.mod is not None
@@ -138,6 +165,9 @@ def default_device():
 def all_devices():
     """Every device of this backend, enabled or not."""
     return [cpu(), cuda(), cpu_numpy()]
+
+
+_DEVICE_FACTORIES = {"cpu": cpu, "cuda": cuda, "cpu_numpy": cpu_numpy}
 
 
 class NDArray:
