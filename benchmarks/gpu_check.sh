@@ -12,8 +12,8 @@
 # failed is skipped. The exit status is 1 when any step failed. Without a usable GPU it prints
 # one line saying why and exits 0, having run nothing. The GPU CI workflow calls this script.
 #
-#   benchmarks/gpu_check.sh                        # everything: under 8 minutes on one H100, 16 cores
-#   benchmarks/gpu_check.sh --dry-run              # the plan: each step, its budget and its command
+#   benchmarks/gpu_check.sh                          # everything: under 8 minutes on one H100, 16 cores
+#   benchmarks/gpu_check.sh --dry-run                # the plan: each step, its budget and its command
 #   benchmarks/gpu_check.sh --only build,cuda,tests  # some steps: a rerun after a fix to a kernel
 #
 # It fetches nothing (the GPU machines lent to us have no network): the project's Python
@@ -189,11 +189,11 @@ read_figure() {
         figure_line=$("$PYTHON" -c "$GRADE_FIGURE" "$(grade_report "${name#grade-}")") || broken=1
       fi ;;
     ndarray)  # the matmul rows: N, needle's and torch's GFLOP/s, the ratio
-      figure_line=$(grep '^A @ B, N=' "$out" | sed -e 's/^A @ B, //' -e 's/  */ /g' | paste -sd ';' - || true)
+      figure_line=$(grep '^A @ B, N=' "$out" | sed -e 's/^A @ B, //' -e 's/  */ /g' | paste -sd ';' - | sed 's/;/; /g' || true)
       if [ -n "$figure_line" ]; then figure_line="matmul GFLOP/s needle torch ratio: $figure_line"; fi ;;
     models)  # each model's ms per step, needle then torch, and the ratio
       figure_line=$(grep -E '^(ResNet9|LSTM LM|Transformer LM),' "$out" |
-        sed -E 's/^([^,]*),.*(Adam|SGD)  +/\1 /; s/  */ /g' | paste -sd ';' - || true)
+        sed -E 's/^([^,]*),.*(Adam|SGD)  +/\1 /; s/  */ /g' | paste -sd ';' - | sed 's/;/; /g' || true)
       if [ -n "$figure_line" ]; then figure_line="ms/step needle torch ratio: $figure_line"; fi ;;
   esac
   if [[ $name == ndarray || $name == models ]] && grep -q '^cuda: .*skipped' "$out"; then
