@@ -100,8 +100,9 @@ log=$log_dir/gpu_check-$stamp.log
 DEPS_CHECK='import importlib.metadata as m, importlib.util as u, sys
 need = ["numpy", "typer", "rich", "pybind11", "scikit_build_core", "pytest"]
 missing = [name for name in need if u.find_spec(name) is None]
-torch = m.version("torch") if u.find_spec("torch") else "absent (its columns and oracle tests skip)"
-print("python", sys.version.split()[0], "| torch", torch, "| missing:", " ".join(missing) or "nothing")
+version = lambda name: m.version(name) if u.find_spec(name.replace("-", "_")) else "absent"
+print("python", sys.version.split()[0], "| torch", version("torch"), "| scikit-build-core",
+      version("scikit-build-core"), "| missing:", " ".join(missing) or "nothing")
 sys.exit(1 if missing else 0)'
 # The built CUDA backend answers on the GPU and adds correctly; else the tests and benchmarks
 # would skip every CUDA case and still look green.
@@ -309,13 +310,17 @@ work_dir=$(mktemp -d -t gpu_check.XXXXXX)
 answers_dir=$work_dir/answers
 trap 'rm -rf "$work_dir"' EXIT
 export PYTHONUNBUFFERED=1 COLUMNS=${COLUMNS:-120}  # logs in order; rich's tables not squeezed to 80
+# CUDA images often leave nvcc off PATH; the build (CMake) looks for it there, as `dlsys doctor` does.
+if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
+  export PATH=/usr/local/cuda/bin:$PATH
+fi
 
 {
   echo "gpu_check: log $log"
   echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); host: $(uname -n); cores: $(nproc)"
   changes=$(git status --porcelain 2>/dev/null || true)
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo 'not a git checkout')${changes:+ (with local changes)}"
-  echo "python: $(command -v "$PYTHON" || echo "$PYTHON: not found")"
+  echo "python: $(command -v "$PYTHON" || echo "$PYTHON: not found"); nvcc: $(command -v nvcc || echo 'not found')"
   timeout 30 nvidia-smi --query-gpu=index,name,compute_cap,memory.total,driver_version --format=csv 2>&1 || true
   echo "CUDA architectures: $architectures ($architectures_from)"
   echo "budget: $TOTAL_BUDGET s in all${only:+; only $only}"
