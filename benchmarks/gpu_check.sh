@@ -87,7 +87,7 @@ cuda_architectures() {
 stamp=$(date +%Y%m%d-%H%M%S)
 log_dir=${GPU_CHECK_LOG_DIR:-${OUT:-}}
 case $log_dir in
-  "") log_dir=benchmarks/results; default_log_dir=1 ;;
+  "") log_dir=$PWD/benchmarks/results; default_log_dir=1 ;;
   /*) default_log_dir=0 ;;
   *) log_dir=$ORIGINAL_PWD/$log_dir; default_log_dir=0 ;;
 esac
