@@ -1,7 +1,8 @@
 """Optimizers: update parameters from their gradients after `loss.backward()`.
 
-Updates are computed on `.data` (detached Tensors), so a step never adds nodes to the
-graph: memory stays flat however many steps run. Weight decay is an L2 term added to the
+Updates are computed on the raw arrays (`realize_cached_data()`), so a step never adds nodes
+to the graph (memory stays flat however many steps run) and costs a few array kernels per
+parameter, no Python graph bookkeeping; terms whose coefficient is 0 are skipped. Weight decay is an L2 term added to the
 gradient before anything else, g = grad + weight_decay * theta (as in the course; not AdamW).
 """
 import needle as ndl
@@ -49,12 +50,16 @@ class SGD(Optimizer):
         for p in self.params:
             if p.grad is None:
                 continue  # a parameter the loss does not depend on
-            grad = p.grad.data + self.weight_decay * p.data
-            u = self.u.get(p)
-            u = (1 - self.momentum) * grad if u is None else self.momentum * u + (1 - self.momentum) * grad
-            self.u[p] = u
-            # keep the parameter's dtype even if a float64 gradient crept in
-            p.data = ndl.Tensor(p.data - self.lr * u, dtype=p.dtype, requires_grad=False)
+            theta = p.realize_cached_data()
+            grad = p.grad.realize_cached_data()
+            if self.weight_decay:
+                grad = grad + self.weight_decay * theta
+            u = grad
+            if self.momentum:
+                u = self.u.get(p)
+                u = (1 - self.momentum) * grad if u is None else self.momentum * u + (1 - self.momentum) * grad
+                self.u[p] = u
+            _assign(p, theta - self.lr * u)
         ### END YOUR SOLUTION
 
 
@@ -84,13 +89,25 @@ class Adam(Optimizer):
         for p in self.params:
             if p.grad is None:
                 continue
-            grad = p.grad.data + self.weight_decay * p.data
+            theta = p.realize_cached_data()
+            grad = p.grad.realize_cached_data()
+            if self.weight_decay:
+                grad = grad + self.weight_decay * theta
             m, v = self.m.get(p), self.v.get(p)
             m = (1 - self.beta1) * grad if m is None else self.beta1 * m + (1 - self.beta1) * grad
             v = (1 - self.beta2) * grad ** 2 if v is None else self.beta2 * v + (1 - self.beta2) * grad ** 2
             self.m[p], self.v[p] = m, v
             m_hat = m / (1 - self.beta1 ** self.t)
             v_hat = v / (1 - self.beta2 ** self.t)
-            update = self.lr * m_hat / (v_hat ** 0.5 + self.eps)
-            p.data = ndl.Tensor(p.data - update, dtype=p.dtype, requires_grad=False)
+            _assign(p, theta - self.lr * m_hat / (v_hat ** 0.5 + self.eps))
         ### END YOUR SOLUTION
+
+
+def _assign(p, array):
+    """Set a parameter's values to `array`, keeping the parameter's dtype (a float64 gradient
+    must not turn a float32 parameter into float64)."""
+    ### BEGIN YOUR SOLUTION
+    if array.dtype != p.dtype:
+        array = ndl.Tensor(array, device=p.device, dtype=p.dtype, requires_grad=False).realize_cached_data()
+    p.cached_data = array
+    ### END YOUR SOLUTION
