@@ -237,20 +237,21 @@ class BatchNorm1d(Module):
         _check_features("BatchNorm1d", x, self.dim, what="features")
         ### BEGIN YOUR SOLUTION
         batch = x.shape[0]
+        # (dim,)-shaped statistics and parameters broadcast over the batch's rows by themselves
         if self.training:
             mean = x.sum((0,)) / batch
-            centered = x - mean.reshape((1, self.dim)).broadcast_to(x.shape)
+            centered = x - mean
             var = (centered ** 2).sum((0,)) / batch
-            # the running estimates are statistics, not part of the graph: update them from .data
-            self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean.data
-            self.running_var = (1 - self.momentum) * self.running_var + self.momentum * var.data
+            # the running estimates are statistics, not part of the graph: updated on the raw arrays
+            m = self.momentum
+            self.running_mean = Tensor.make_const((1 - m) * self.running_mean.realize_cached_data()
+                                                  + m * mean.realize_cached_data())
+            self.running_var = Tensor.make_const((1 - m) * self.running_var.realize_cached_data()
+                                                 + m * var.realize_cached_data())
         else:
             mean, var = self.running_mean, self.running_var
-            centered = x - mean.reshape((1, self.dim)).broadcast_to(x.shape)
-        std = ((var + self.eps) ** 0.5).reshape((1, self.dim)).broadcast_to(x.shape)
-        weight = self.weight.reshape((1, self.dim)).broadcast_to(x.shape)
-        bias = self.bias.reshape((1, self.dim)).broadcast_to(x.shape)
-        return weight * centered / std + bias
+            centered = x - mean
+        return self.weight * centered / (var + self.eps) ** 0.5 + self.bias
         ### END YOUR SOLUTION
 
 

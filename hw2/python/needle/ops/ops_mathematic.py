@@ -295,7 +295,10 @@ class BroadcastTo(TensorOp):
         # each new leading axis, and each axis stretched from size 1, made copies: sum their adjoints
         stretched = [lead + i for i, size in enumerate(input_shape) if size == 1 and self.shape[lead + i] != 1]
         axes = tuple(range(lead)) + tuple(stretched)
-        return reshape(summation(out_grad, axes), input_shape) if axes else out_grad
+        if not axes:
+            return out_grad
+        summed = summation(out_grad, axes)
+        return summed if summed.shape == input_shape else reshape(summed, input_shape)
         ### END YOUR SOLUTION
 
 
