@@ -126,17 +126,25 @@ class RNN(Module):
         if h0 is not None:
             _check_shape("RNN", "h0", h0, (self.num_layers, X.shape[1], self.hidden_size))
         ### BEGIN YOUR SOLUTION
+        # Each layer's RNNCell unrolled by hand: the part of a step that does not depend on h,
+        # X @ W_ih + the biases, is computed for the whole sequence in one matmul.
+        seq_len, batch = X.shape[0], X.shape[1]
         states = [None] * self.num_layers if h0 is None else _unstack(h0, 0)
-        inputs = _unstack(X, 0)
-        last = []
+        layer_input, last = X, []
         for cell, h in zip(self.rnn_cells, states):
+            if h is None:
+                h = init.zeros(batch, self.hidden_size, device=X.device, dtype=X.dtype)
+            projected = layer_input.reshape((seq_len * batch, layer_input.shape[2])) @ cell.W_ih
+            if cell.bias_ih is not None:
+                projected = projected + (cell.bias_ih + cell.bias_hh)  # broadcast over the rows
+            activation = ops.tanh if cell.nonlinearity == "tanh" else ops.relu
             outputs = []
-            for x in inputs:
-                h = cell(x, h)
+            for x_projected in _unstack(projected.reshape((seq_len, batch, self.hidden_size)), 0):
+                h = activation(x_projected + h @ cell.W_hh)
                 outputs.append(h)
-            inputs = outputs  # the next layer reads this layer's hidden states
+            layer_input = ops.stack(outputs, 0)  # the next layer reads this layer's hidden states
             last.append(h)
-        return ops.stack(inputs, 0), ops.stack(last, 0)
+        return layer_input, ops.stack(last, 0)
         ### END YOUR SOLUTION
 
 
@@ -236,18 +244,30 @@ class LSTM(Module):
             for name, state in zip(("h0", "c0"), h):
                 _check_shape("LSTM", name, state, (self.num_layers, X.shape[1], self.hidden_size))
         ### BEGIN YOUR SOLUTION
+        # Each layer's LSTMCell unrolled by hand: the part of a step that does not depend on the
+        # state, X @ W_ih + the biases, is computed for the whole sequence in one matmul.
+        seq_len, batch, hidden = X.shape[0], X.shape[1], self.hidden_size
         states = [None] * self.num_layers if h is None else list(zip(_unstack(h[0], 0), _unstack(h[1], 0)))
-        inputs = _unstack(X, 0)
-        h_n, c_n = [], []
+        layer_input, h_n, c_n = X, [], []
         for cell, state in zip(self.lstm_cells, states):
+            if state is None:
+                zeros = init.zeros(batch, hidden, device=X.device, dtype=X.dtype)
+                state = (zeros, zeros)
+            h_t, c_t = state
+            projected = layer_input.reshape((seq_len * batch, layer_input.shape[2])) @ cell.W_ih
+            if cell.bias_ih is not None:
+                projected = projected + (cell.bias_ih + cell.bias_hh)  # broadcast over the rows
             outputs = []
-            for x in inputs:
-                state = cell(x, state)
-                outputs.append(state[0])
-            inputs = outputs  # the next layer reads this layer's hidden states
-            h_n.append(state[0])
-            c_n.append(state[1])
-        return ops.stack(inputs, 0), (ops.stack(h_n, 0), ops.stack(c_n, 0))
+            for x_projected in _unstack(projected.reshape((seq_len, batch, 4 * hidden)), 0):
+                gates = x_projected + h_t @ cell.W_hh
+                i, f, g, o = _unstack(gates.reshape((batch, 4, hidden)), 1)
+                c_t = ops.sigmoid(f) * c_t + ops.sigmoid(i) * ops.tanh(g)
+                h_t = ops.sigmoid(o) * ops.tanh(c_t)
+                outputs.append(h_t)
+            layer_input = ops.stack(outputs, 0)  # the next layer reads this layer's hidden states
+            h_n.append(h_t)
+            c_n.append(c_t)
+        return layer_input, (ops.stack(h_n, 0), ops.stack(c_n, 0))
         ### END YOUR SOLUTION
 
 
