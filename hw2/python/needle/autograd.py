@@ -78,10 +78,11 @@ class TensorTupleOp(Op):
 
 def _check_inputs(op: Op, args):
     """Ops take graph nodes only; a raw array would fail much later, with a puzzling message."""
-    for position, arg in enumerate(args):
+    for arg in args:  # (every op runs this: the message is built only when it is needed)
         if not isinstance(arg, Value):
+            position = next(i for i, a in enumerate(args) if not isinstance(a, Value))
             raise TypeError(
-                f"{type(op).__name__}: input {position} is a {type(arg).__name__}, not a needle Tensor "
+                f"{type(op).__name__}: input {position} is a {type(args[position]).__name__}, not a needle Tensor "
                 "(wrap arrays with needle.Tensor(...))"
             )
 
@@ -90,7 +91,7 @@ def _broadcast_operands(op_name: str, operands):
     """The operands, each broadcast to their common shape by a broadcast_to node where needed;
     shapes that cannot be broadcast together are refused, naming both."""
     shapes = [x.shape for x in operands]
-    if all(shape == shapes[0] for shape in shapes):
+    if shapes[0] == shapes[-1] and all(shape == shapes[0] for shape in shapes):
         return operands
     try:
         shape = numpy.broadcast_shapes(*shapes)
@@ -134,8 +135,12 @@ class Value:
     ):
         global TENSOR_COUNTER
         TENSOR_COUNTER += 1
-        if requires_grad is None:
-            requires_grad = any(x.requires_grad for x in inputs)
+        if requires_grad is None:  # (a loop: any() of a generator costs more for one or two inputs)
+            requires_grad = False
+            for x in inputs:
+                if x.requires_grad:
+                    requires_grad = True
+                    break
         self.op = op
         self.inputs = inputs
         self.num_outputs = num_outputs

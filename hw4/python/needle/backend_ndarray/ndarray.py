@@ -191,12 +191,17 @@ class NDArray:
         else:
             self._init(NDArray(np.array(other, dtype=np.float32), device=device))
 
+    # Whether the layout is compact, known once asked (or at birth, for a kernel's output): every
+    # kernel call asks of each operand, and a layout never changes after the array is made.
+    _compact = None
+
     def _init(self, other):
         self._shape = other._shape
         self._strides = other._strides
         self._offset = other._offset
         self._device = other._device
         self._handle = other._handle
+        self._compact = other._compact
 
     @staticmethod
     def compact_strides(shape):
@@ -227,6 +232,7 @@ class NDArray:
         array._offset = 0
         array._device = device
         array._handle = device.Array(math.prod(shape))
+        array._compact = True
         return array
 
     def _check_within_buffer(self):
@@ -297,12 +303,15 @@ class NDArray:
 
     def is_compact(self):
         """Row-major strides, offset 0, and the buffer holds exactly these elements."""
-        return (self._offset == 0 and self._strides == _compact_strides(self._shape)
-                and math.prod(self._shape) == self._handle.size)
+        compact = self._compact
+        if compact is None:
+            compact = self._compact = (self._offset == 0 and self._strides == _compact_strides(self._shape)
+                                       and math.prod(self._shape) == self._handle.size)
+        return compact
 
     def compact(self):
         """A compact array with the same values: `self` if already compact, else a copy."""
-        if self.is_compact():
+        if self._compact or self.is_compact():
             return self
         out = NDArray._empty(self._shape, self._device)
         self.device.compact(self._handle, out._handle, self.shape, self.strides, self._offset)
