@@ -20,7 +20,15 @@ torch's: lower is better.
 Method. Each figure is the best of 3 rounds x `--repeats` steps; in a round each library runs
 its model in a block of its own (one untimed step, then the timed ones), blocks alternating, as
 in benchmarks/ndarray.py (threads left spinning by one library would otherwise slow the other).
-The header shows the load average the run started with: other work on 2 cores skews the figures.
+Before the timed steps the objects that already exist (both libraries' modules, the models) are
+frozen out of Python's cycle collector (gc.freeze): torch's ~150,000 objects would otherwise be
+rescanned by every full collection that needle's many small objects trigger, a cost a process
+training with needle alone does not pay. The header shows the load average the run started
+with: other work on 2 cores skews the figures.
+
+Memory (CPU): the peak resident memory of training each model, above the resident memory after
+the imports, each library in a child process of its own (benchmarks/memory.py), over 33 steps;
+"needle growth" is how much needle's resident memory grew between step 3 and step 33.
 
     python benchmarks/models.py [--quick] [--device cpu|cuda|all] [--repeats N] [--profile]
 
@@ -29,6 +37,7 @@ tables, where needle's CPU step spends its time (cProfile, top functions by own 
 """
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import sys
@@ -39,6 +48,8 @@ import numpy as np
 
 HW4 = Path(__file__).resolve().parents[1] / "hw4"
 sys.path[:0] = [str(HW4 / "python"), str(HW4 / "apps")]
+sys.path.append(str(Path(__file__).resolve().parent))  # after hw4/apps: its models.py, not this one
+import memory  # noqa: E402  (benchmarks/memory.py)
 import needle as ndl  # noqa: E402  (after the path set-up)
 import needle.nn as nn  # noqa: E402
 from models import LanguageModel, ResNet9  # noqa: E402  (hw4/apps/models.py)
@@ -230,14 +241,42 @@ def best_ms(fns, repeats, rounds):
     return best
 
 
-def table(title, columns, rows):
-    """rows: (label, [ms per column]); the ratio is the first column over the second."""
-    width = max(len(label) for label, _ in rows) + 2
+def table(title, columns, rows, memory_columns=()):
+    """rows: (label, [ms per column], [MB per memory column]); the ratio is the first column
+    over the second. A memory figure that could not be measured shows as "-"."""
+    width = max(len(label) for label, _, _ in rows) + 2
     print(f"\n{title}\n{'model':<{width}}" + "".join(f"{c:>14}" for c in columns)
-          + (f"{'ratio':>9}" if len(columns) > 1 else ""))
-    for label, values in rows:
+          + (f"{'ratio':>9}" if len(columns) > 1 else "") + "".join(f"{c:>14}" for c in memory_columns))
+    for label, values, megabytes in rows:
         ratio = f"{values[0] / values[1]:>8.2f}x" if len(values) > 1 else ""
-        print(f"{label:<{width}}" + "".join(f"{v:>14.1f}" for v in values) + ratio)
+        shown = "".join(f"{'-':>14}" if mb is None else f"{mb:>14.0f}" for mb in megabytes)
+        print(f"{label:<{width}}" + "".join(f"{v:>14.1f}" for v in values) + ratio + shown)
+
+
+def memory_figures(name, quick, with_torch):
+    """[needle MB, (torch MB,) needle growth MB] of training `name` on the CPU, each library in
+    a child process (see the module docstring)."""
+    args = [name] + (["--quick"] if quick else [])
+    needle = memory.measure(__file__, ["needle"] + args)
+    figures = [memory.step_mb(needle)]
+    if with_torch:
+        figures.append(memory.step_mb(memory.measure(__file__, ["torch"] + args)))
+    figures.append(None if needle is None else needle["after"] - needle["after_warmup"])
+    return figures
+
+
+def memory_child(library, name, quick):
+    """In a child process: train one model on the CPU and print memory.report's line."""
+    baseline = memory.resident_mb()
+    size = SIZES[name][1 if quick else 0]
+    make = needle_step if library == "needle" else torch_step
+    step = make(name, size, ndl.cpu() if library == "needle" else "cpu", np.random.default_rng(0))
+
+    def run_steps(n):
+        for _ in range(n):
+            step()
+
+    memory.report(baseline, run_steps, warmup=1 if quick else 3, steps=2 if quick else 30)
 
 
 def bench(args, device_name):
@@ -250,6 +289,8 @@ def bench(args, device_name):
     repeats = args.repeats or (1 if args.quick else 5)
     rounds = 1 if args.quick else 3
     columns = [f"needle {device_name}"] + ([f"torch {device_name}"] if torch_device else [])
+    memory_columns = (["needle MB"] + (["torch MB"] if torch_device else []) + ["needle growth"]
+                      if device_name == "cpu" else [])
     rows = []
     for name, (full, quick) in SIZES.items():
         size = quick if args.quick else full
@@ -258,9 +299,16 @@ def bench(args, device_name):
         if torch_device:
             torch.manual_seed(0)
             fns.append(torch_step(name, size, torch_device, np.random.default_rng(0)))
-        rows.append((describe(name, size), best_ms(fns, repeats, rounds)))
+        gc.collect()
+        gc.freeze()  # see the module docstring: what exists now is not rescanned by every collection
+        timings = best_ms(fns, repeats, rounds)
+        gc.unfreeze()
+        megabytes = memory_figures(name, args.quick, bool(torch_device)) if memory_columns else []
+        rows.append((describe(name, size), timings, megabytes))
     where = "CPU" if device_name == "cpu" else "CUDA"
-    table(f"{where}: ms per training step (best of {rounds} x {repeats}); ratio = needle / torch", columns, rows)
+    table(f"{where}: ms per training step (best of {rounds} x {repeats}); ratio = needle / torch"
+          + ("; MB = peak resident memory of training, above the imports" if memory_columns else ""),
+          columns, rows, memory_columns)
 
 
 def profile(args):
@@ -283,7 +331,11 @@ def main():
     parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
     parser.add_argument("--repeats", type=int, default=None, help="timed steps per block (default 5, 1 with --quick)")
     parser.add_argument("--profile", action="store_true", help="then profile needle's CPU steps with cProfile")
+    parser.add_argument("--memory-child", nargs=2, metavar=("LIBRARY", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_child:
+        memory_child(*args.memory_child, args.quick)
+        return
     threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count()))  # what needle's OpenMP uses
     if torch is not None:
         torch.set_num_threads(threads)
