@@ -286,3 +286,33 @@ def test_train_mnist_follows_the_course_recipe(mnist_dir, optimizer, lr, weight_
         train_err, train_loss = epoch(train_loader, model, opt)
     test_err, test_loss = epoch(ndl.data.DataLoader(test_set, 50), model)
     assert tuple(result) == pytest.approx((train_err, train_loss, test_err, test_loss), rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.hw2_mlp_resnet
+def test_a_hundred_training_steps_leave_nothing_behind():
+    """Nothing from one step outlives it: after 30 steps and after 100, the same number of live
+    Tensors (autograd.TENSOR_COUNTER) and of objects Python's collector tracks, and as many of
+    Python's memory blocks give or take 200 (small caches still warm up a little)."""
+    import gc
+    import sys
+
+    np.random.seed(0)
+    model = MLPResNet(20, hidden_dim=16, num_blocks=2, num_classes=5)
+    opt = ndl.optim.Adam(model.parameters(), lr=0.01, weight_decay=0.001)
+    X, y = make_classification(50, 20, 5)
+    x, labels = ndl.Tensor(X, requires_grad=False), ndl.Tensor(y, requires_grad=False)
+
+    def train(steps):
+        for _ in range(steps):
+            opt.reset_grad()
+            nn.SoftmaxLoss()(model(x), labels).backward()
+            opt.step()
+
+    train(30)
+    gc.collect()
+    tensors, objects, blocks = ndl.autograd.TENSOR_COUNTER, len(gc.get_objects()), sys.getallocatedblocks()
+    train(70)
+    gc.collect()
+    assert ndl.autograd.TENSOR_COUNTER == tensors
+    assert len(gc.get_objects()) == objects
+    assert sys.getallocatedblocks() - blocks < 200, f"{sys.getallocatedblocks() - blocks} more memory blocks after 70 steps"
