@@ -4,17 +4,28 @@ installed), from the same initial weights on the same batches, with seconds per 
 Data: MNIST when a data folder has it (with only the 10,000-image test set, its first 8,000
 images train and the last 2,000 test); generated digit-like data otherwise. Hidden 100, batch
 100, Adam lr 0.001, weight decay 0.001, as `train_mnist`. The two runs draw different dropout
-masks, so their errors are close but not equal.
+masks, so their errors are close but not equal. torch uses as many threads as the machine has
+cores; needle's numpy does the same through its BLAS.
+
+Columns: mean and fastest seconds per epoch, the ratio needle / torch of the fastest epochs
+(lower is better; the fastest, as other work on the machine only ever slows an epoch down), the test error after the last epoch, and MB, the peak resident memory of training
+above the resident memory after the imports, each library in a child process of its own over
+40 batches (benchmarks/memory.py).
 
     python benchmarks/hw2_mlp_resnet.py [--epochs 5]
 """
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from autograder.demo import find_mnist, generated_digits, load_mlp_resnet, load_simple_ml
 from autograder.paths import data_dirs
+
+sys.path.append(str(Path(__file__).resolve().parent))
+import memory  # noqa: E402  (benchmarks/memory.py)
 
 HIDDEN, BATCH, LR, WEIGHT_DECAY = 100, 100, 0.001, 0.001
 
@@ -30,28 +41,31 @@ def error_rate(logits, y):
     return float((logits.argmax(axis=1) != y).mean())
 
 
-def train_needle(mlp_resnet, data, schedule):
-    """Returns seconds per epoch and the test error after the last epoch."""
+def needle_trainer(data, mlp_resnet=None):
+    """(train on one batch of indices, test error, initial weights) for needle's MLPResNet."""
+    mlp_resnet = mlp_resnet or load_mlp_resnet()
     ndl, nn = mlp_resnet.ndl, mlp_resnet.nn
     np.random.seed(4)
     model = mlp_resnet.MLPResNet(data.X_train.shape[1], HIDDEN)
     initial = [p.numpy().copy() for p in model.parameters()]
     opt = ndl.optim.Adam(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    loss_fn, seconds = nn.SoftmaxLoss(), []
-    for epoch_batches in schedule:
-        model.train()
-        start = time.perf_counter()
-        for indices in epoch_batches:
-            loss = loss_fn(model(ndl.Tensor(data.X_train[indices])), ndl.Tensor(data.y_train[indices]))
-            opt.reset_grad()
-            loss.backward()
-            opt.step()
-        seconds.append(time.perf_counter() - start)
-    model.eval()
-    return seconds, error_rate(model(ndl.Tensor(data.X_test)).numpy(), data.y_test), initial
+    loss_fn = nn.SoftmaxLoss()
+    model.train()
+
+    def train(indices):
+        loss = loss_fn(model(ndl.Tensor(data.X_train[indices])), ndl.Tensor(data.y_train[indices]))
+        opt.reset_grad()
+        loss.backward()
+        opt.step()
+
+    def test_error():
+        model.eval()
+        return error_rate(model(ndl.Tensor(data.X_test)).numpy(), data.y_test)
+
+    return train, test_error, initial
 
 
-def train_torch(torch, data, schedule, initial):
+def torch_trainer(torch, data, initial=None):
     """The same network in PyTorch, needle's initial weights copied in (Linear weights transposed)."""
     nn = torch.nn
 
@@ -69,50 +83,95 @@ def train_torch(torch, data, schedule, initial):
 
     model = nn.Sequential(nn.Linear(data.X_train.shape[1], HIDDEN), nn.ReLU(),
                           *[ResidualBlock(HIDDEN, HIDDEN // 2) for _ in range(3)], nn.Linear(HIDDEN, 10))
-    with torch.no_grad():
-        for param, array in zip(model.parameters(), initial):
-            param.copy_(torch.from_numpy(array.T.reshape(param.shape) if param.ndim == 2 else array.reshape(param.shape)))
+    if initial is not None:
+        with torch.no_grad():
+            for param, array in zip(model.parameters(), initial):
+                param.copy_(torch.from_numpy(array.T.reshape(param.shape) if param.ndim == 2
+                                             else array.reshape(param.shape)))
     opt = torch.optim.Adam(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     X, y = torch.from_numpy(data.X_train), torch.from_numpy(data.y_train.astype(np.int64))
+    model.train()
+
+    def train(indices):
+        index = torch.from_numpy(indices)
+        loss = nn.functional.cross_entropy(model(X[index]), y[index])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    def test_error():
+        model.eval()
+        with torch.no_grad():
+            return error_rate(model(torch.from_numpy(data.X_test)).numpy(), data.y_test)
+
+    return train, test_error
+
+
+def timed_epochs(train, schedule):
+    """Seconds per epoch of `train` over each epoch's batches."""
     seconds = []
     for epoch_batches in schedule:
-        model.train()
         start = time.perf_counter()
         for indices in epoch_batches:
-            index = torch.from_numpy(indices)
-            loss = nn.functional.cross_entropy(model(X[index]), y[index])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            train(indices)
         seconds.append(time.perf_counter() - start)
-    model.eval()
-    with torch.no_grad():
-        logits = model(torch.from_numpy(data.X_test)).numpy()
-    return seconds, error_rate(logits, data.y_test)
+    return seconds
+
+
+def load_data():
+    return find_mnist(data_dirs(), load_simple_ml()) or generated_digits()
+
+
+def memory_child(library):
+    """In a child process: train 40 batches with `library` and print memory.report's line."""
+    data = load_data()
+    if library == "torch":
+        import torch
+    baseline = memory.resident_mb()
+    train = needle_trainer(data)[0] if library == "needle" else torch_trainer(torch, data)[0]
+    schedule = [indices for epoch in batches(len(data.y_train), 1) for indices in epoch]
+    done = 0
+
+    def run_steps(n):
+        nonlocal done
+        for _ in range(n):
+            train(schedule[done % len(schedule)])
+            done += 1
+
+    memory.report(baseline, run_steps, warmup=5, steps=35)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--memory-child", choices=["needle", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
 
-    data = find_mnist(data_dirs(), load_simple_ml()) or generated_digits()
+    data = load_data()
     schedule = batches(len(data.y_train), args.epochs)
-    needle_seconds, needle_error, initial = train_needle(load_mlp_resnet(), data, schedule)
-    rows = [("needle (hw2)", needle_seconds, needle_error)]
+    train, test_error, initial = needle_trainer(data)
+    rows = [("needle (hw2)", timed_epochs(train, schedule), test_error(), memory.measure(__file__, ["needle"]))]
     try:
         import torch
-
-        rows.append(("torch", *train_torch(torch, data, schedule, initial)))
     except ImportError:
         print("torch: not installed, skipped")
+    else:
+        train, test_error = torch_trainer(torch, data, initial)
+        rows.append(("torch", timed_epochs(train, schedule), test_error(), memory.measure(__file__, ["torch"])))
 
     print(f"MLPResNet, Adam: {data.source}; hidden {HIDDEN}, batch {BATCH}, lr {LR}, {args.epochs} epochs")
-    print(f"{'implementation':<16}{'s/epoch':>10}{'fastest':>10}{'vs torch':>10}{'test err':>10}")
-    torch_mean = np.mean(rows[-1][1]) if len(rows) > 1 else None
-    for name, seconds, error in rows:
-        ratio = f"{torch_mean / np.mean(seconds):>9.2f}x" if torch_mean else f"{'-':>10}"
-        print(f"{name:<16}{np.mean(seconds):>10.3f}{min(seconds):>10.3f}{ratio}{error:>10.2%}")
+    print(f"{'implementation':<16}{'s/epoch':>10}{'fastest':>10}{'ratio':>9}{'test err':>10}{'MB':>8}")
+    torch_fastest = min(rows[-1][1]) if len(rows) > 1 else None
+    for name, seconds, error, found in rows:
+        ratio = f"{min(seconds) / torch_fastest:>8.2f}x" if torch_fastest else f"{'-':>9}"
+        megabytes = memory.step_mb(found)
+        shown = f"{'-':>8}" if megabytes is None else f"{megabytes:>8.0f}"
+        print(f"{name:<16}{np.mean(seconds):>10.3f}{min(seconds):>10.3f}{ratio}{error:>10.2%}{shown}")
+    if torch_fastest:
+        print("ratio = needle's fastest epoch / torch's (lower is better)")
 
 
 if __name__ == "__main__":

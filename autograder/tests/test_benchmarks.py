@@ -33,3 +33,15 @@ def test_models_benchmark_prints_a_row_for_every_model_on_every_device():
         assert len(figures) == (6 if with_torch else 3), row
         if with_torch:
             assert figures[2].endswith("x") and all(float(f) >= 0 for f in figures[3:5]), row
+
+
+def test_mlp_resnet_benchmark_prints_time_ratio_and_memory_for_each_library():
+    result = subprocess.run([sys.executable, "benchmarks/hw2_mlp_resnet.py", "--epochs", "1"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()
+            if line.startswith(("needle (hw2)", "torch "))}
+    assert "needle" in rows, result.stdout
+    if importlib.util.find_spec("torch") is not None:  # needle: s/epoch, fastest, ratio, error, MB
+        assert rows["needle"][4].endswith("x") and rows["torch"][3] == "1.00x", result.stdout
+        assert float(rows["needle"][-1]) > 0 and float(rows["torch"][-1]) > 0, result.stdout
