@@ -308,12 +308,12 @@ class LayerNorm1d(Module):
         _check_features("LayerNorm1d", x, self.dim, what="features")
         ### BEGIN YOUR SOLUTION
         batch = x.shape[0]
-        mean = (x.sum((1,)) / self.dim).reshape((batch, 1)).broadcast_to(x.shape)
+        # per-row statistics as (batch, 1) columns, (dim,) parameters: the elementwise ops
+        # broadcast both, and the square root runs on the column only
+        mean = (x.sum((1,)) / self.dim).reshape((batch, 1))
         centered = x - mean
-        var = ((centered ** 2).sum((1,)) / self.dim).reshape((batch, 1)).broadcast_to(x.shape)
-        weight = self.weight.reshape((1, self.dim)).broadcast_to(x.shape)
-        bias = self.bias.reshape((1, self.dim)).broadcast_to(x.shape)
-        return weight * centered / (var + self.eps) ** 0.5 + bias
+        var = ((centered ** 2).sum((1,)) / self.dim).reshape((batch, 1))
+        return self.weight * centered / (var + self.eps) ** 0.5 + self.bias
         ### END YOUR SOLUTION
 
 
