@@ -11,9 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from autograder import datasets, demo, doctor, testing
+from autograder.datasets import registry as datasets
+from autograder.devtools import demo, doctor, testing
 from autograder.errors import DlsysError
-from autograder.manifest import load_manifest
+from autograder.course.manifest import load_manifest
 
 app = typer.Typer(
     help="Deep Learning Systems course infrastructure: needle homeworks, tests, data and grading.",
@@ -143,7 +144,7 @@ def doctor_command():
 @user_errors
 def snapshots_check_command():
     """Fail when a file shared with the previous snapshot differs without being declared changed."""
-    from autograder import snapshots
+    from autograder.course import snapshots
 
     drifts = snapshots.check_snapshots()
     for drift in drifts:
@@ -160,7 +161,7 @@ def snapshots_diff_command(
     second: Annotated[str, typer.Argument(help="The later snapshot, e.g. hw2.")],
 ):
     """Files only in one snapshot, and a unified diff of the shared files that differ."""
-    from autograder import snapshots
+    from autograder.course import snapshots
 
     print(snapshots.diff_snapshots(first, second), end="")
 
@@ -172,7 +173,7 @@ def snapshots_carry_command(
     from_homework: Annotated[str, typer.Option("--from", help="The snapshot holding the fix, e.g. hw1.")],
 ):
     """Copy a fixed file forward through the later snapshots that share it."""
-    from autograder import snapshots
+    from autograder.course import snapshots
 
     console.print(str(snapshots.carry(file, from_homework)))
 
@@ -185,7 +186,7 @@ def release_command(
     overwrite: Annotated[bool, typer.Option(help="Replace what is already in --out.")] = False,
 ):
     """Write the student handout: regions emptied, no hidden suites or answers, its own build and submit client."""
-    from autograder.release import release
+    from autograder.course.release import release
 
     written = release(homework, out, overwrite=overwrite)
     console.print(f"Released {homework} into {written}")

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from autograder.demo import find_mnist, generated_digits, load_mlp_resnet, load_simple_ml
+from autograder.devtools.demo import find_mnist, generated_digits, load_mlp_resnet, load_simple_ml
 from autograder.paths import data_dirs
 
 HIDDEN, BATCH, LR, WEIGHT_DECAY = 100, 100, 0.001, 0.001

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Callable
 
 from autograder.grading.answers import load_answers
-from autograder.grading.jobs import JOB_COMMAND, SUITES_DIR, prepare_job, suite_hash
+from autograder.grading.job_folder import JOB_COMMAND, SUITES_DIR, prepare_job, suite_hash
 from autograder.grading.limits import job_limits
 from autograder.grading.scoring import GradeResult, planned_runs, score_runs
 from autograder.grading.stream import RecordCollector
 from autograder.grading.submission import unpack_submission
 from autograder.grading.workspace import project_with
-from autograder.manifest import load_manifest
+from autograder.course.manifest import load_manifest
 from autograder.sandbox import Job, Sandbox
 
 

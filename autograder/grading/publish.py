@@ -16,11 +16,11 @@ from typing import Callable
 
 from autograder.errors import DlsysError
 from autograder.grading.answers import Answers, CaseAnswer, save_answers
-from autograder.grading.jobs import JOB_COMMAND, SUITES_DIR, prepare_job, suite_hash
+from autograder.grading.job_folder import JOB_COMMAND, SUITES_DIR, prepare_job, suite_hash
 from autograder.grading.limits import job_limits
 from autograder.grading.stream import RecordCollector
 from autograder.grading.workspace import reference_project
-from autograder.manifest import Manifest, load_manifest
+from autograder.course.manifest import Manifest, load_manifest
 from autograder.sandbox import Job, Sandbox
 
 # Where the reference computes every answer (see the module docstring).

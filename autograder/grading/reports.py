@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from autograder.grading.scoring import PASSED, GradeResult
-from autograder.manifest import Manifest
+from autograder.course.manifest import Manifest
 
 
 def to_json(result: GradeResult, manifest: Manifest) -> dict:

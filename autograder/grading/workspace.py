@@ -10,8 +10,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from autograder.manifest import Manifest
-from autograder.release import release
+from autograder.course.manifest import Manifest
+from autograder.course.release import release
 
 
 def project_with(manifest: Manifest, student_files: dict[str, Path], dest: Path) -> Path:

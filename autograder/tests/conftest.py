@@ -172,7 +172,7 @@ def host_ip() -> str | None:
 def published_answers(tmp_path_factory, local_sandbox):
     """Answers of every homework's real suite, published from the reference in the local sandbox."""
     from autograder.grading.publish import publish
-    from autograder.manifest import load_manifests
+    from autograder.course.manifest import load_manifests
 
     folder = tmp_path_factory.mktemp("answers")
     for manifest in load_manifests():
@@ -184,7 +184,7 @@ def copy_suite(homework, suites):
     """A copy of a homework's hidden suite (and the shared helpers) under `suites`, to edit in a test."""
     import shutil
 
-    from autograder.grading.jobs import SHARED_SUITE, SUITES_DIR
+    from autograder.grading.job_folder import SHARED_SUITE, SUITES_DIR
 
     for name in (homework, SHARED_SUITE):
         shutil.copytree(SUITES_DIR / name, suites / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -195,7 +195,7 @@ def copy_student_files(homework, folder):
     """A submission folder holding the reference's own student files, to grade or to tamper with."""
     import shutil
 
-    from autograder.manifest import load_manifest
+    from autograder.course.manifest import load_manifest
 
     manifest = load_manifest(homework)
     for name in manifest.student_files:

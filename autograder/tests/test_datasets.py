@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from autograder.datasets import DATASETS, DatasetSpec, RemoteFile, fetch_dataset
+from autograder.datasets.registry import DATASETS, DatasetSpec, RemoteFile, fetch_dataset
 from autograder.errors import DlsysError
 
 

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from autograder import demo
+from autograder.devtools import demo
 from autograder.errors import DlsysError
 from conftest import write_mnist_pair
 

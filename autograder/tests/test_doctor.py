@@ -1,7 +1,7 @@
 """`dlsys doctor` reports what it finds and never raises for a missing tool."""
 import sys
 
-from autograder import doctor
+from autograder.devtools import doctor
 
 
 def test_every_check_has_a_known_status_and_a_detail():

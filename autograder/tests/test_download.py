@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from autograder.download import ChecksumError, DownloadError, download_file, md5_of
+from autograder.datasets.download import ChecksumError, DownloadError, download_file, md5_of
 from autograder.errors import DlsysError
 
 DATA = os.urandom(3 * (1 << 20) + 12345)  # a few chunks plus a ragged tail

@@ -19,9 +19,9 @@ from autograder.errors import DlsysError
 from autograder.grading.grade import grade
 from autograder.grading.publish import publish
 from autograder.grading.scoring import NOT_GRADED
-from autograder.manifest import load_manifest, load_manifests
-from autograder.regions import find_regions
-from autograder.release import release
+from autograder.course.manifest import load_manifest, load_manifests
+from autograder.course.regions import find_regions
+from autograder.course.release import release
 
 HOMEWORKS = [m.name for m in load_manifests()]
 

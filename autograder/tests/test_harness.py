@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from autograder.dlsys_harness import values
-from autograder.grading.jobs import JOB_COMMAND, prepare_job, suite_hash
+from autograder.grading.job_folder import JOB_COMMAND, prepare_job, suite_hash
 from autograder.grading.stream import RecordCollector
-from autograder.manifest import load_manifest
+from autograder.course.manifest import load_manifest
 
 TOY_SUITE = '''
 import os, signal, sys, time
@@ -152,7 +152,7 @@ def test_values_refuse_what_is_not_a_number():
 def test_a_job_builds_cuda_modules_only_when_it_runs_cuda_cases(tmp_path):
     import json
 
-    from autograder.release import release
+    from autograder.course.release import release
 
     manifest = load_manifest("hw3")
     handout = release("hw3", tmp_path / "handout")  # the tree grading builds: it has the CMakeLists.txt

@@ -21,7 +21,7 @@ import pytest
 from conftest import copy_student_files, copy_suite, host_ip, survivors
 from autograder.grading.grade import grade
 from autograder.grading.publish import publish
-from autograder.manifest import load_manifest
+from autograder.course.manifest import load_manifest
 
 CASE_SECONDS = 4
 HW1 = load_manifest("hw1")

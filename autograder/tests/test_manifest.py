@@ -2,7 +2,7 @@
 import pytest
 
 from autograder.errors import DlsysError
-from autograder.manifest import load_manifest, load_manifests
+from autograder.course.manifest import load_manifest, load_manifests
 from autograder.paths import homework_dirs
 
 VALID = """\

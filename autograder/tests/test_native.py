@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from autograder.doctor import find_nvcc
-from autograder.native import NATIVE_MODULES
+from autograder.devtools.doctor import find_nvcc
+from autograder.devtools.native import NATIVE_MODULES
 from autograder.paths import REPO_ROOT
 
 
@@ -32,7 +32,7 @@ def test_cuda_modules_are_built_whenever_nvcc_exists(module):
 def test_cuda_probe_imports_without_a_gpu_and_raises_clearly():
     if find_nvcc() is None:
         pytest.skip("no CUDA compiler: the probe is not built")
-    from autograder import _cuda_probe
+    from autograder.devtools import _cuda_probe
 
     assert _cuda_probe.runtime_version() >= 12000
     try:

@@ -2,7 +2,7 @@
 import pytest
 
 from autograder.errors import DlsysError
-from autograder.regions import Region, find_regions, language, strip_regions
+from autograder.course.regions import Region, find_regions, language, strip_regions
 
 PYTHON = '''\
 def add(x, y):

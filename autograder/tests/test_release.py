@@ -19,14 +19,14 @@ from pathlib import Path
 import pytest
 
 from autograder.errors import DlsysError
-from autograder.handout import submit
-from autograder.manifest import Manifest, load_manifest
-from autograder.native import NATIVE_MODULES
+from autograder.client import submit
+from autograder.course.manifest import Manifest, load_manifest
+from autograder.devtools.native import NATIVE_MODULES
 from autograder.paths import REPO_ROOT, homework_dirs
-from autograder.regions import C_FAMILY, find_regions, language
-from autograder.release import (CMAKE_RULES, SUBMIT_TEMPLATE, homework_modules, module_calls, release,
+from autograder.course.regions import C_FAMILY, find_regions, language
+from autograder.course.release import (CMAKE_RULES, SUBMIT_TEMPLATE, homework_modules, module_calls, release,
                                 release_files)
-from autograder.tree import snapshot_files
+from autograder.course.tree import snapshot_files
 
 HOMEWORKS = [d.name for d in homework_dirs() if (d / "homework.toml").is_file()]
 NATIVE_HOMEWORKS = [hw for hw in HOMEWORKS if homework_modules(hw)]

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from autograder.errors import DlsysError
-from autograder.snapshots import Drift, carry, check_snapshots, diff_snapshots
+from autograder.course.snapshots import Drift, carry, check_snapshots, diff_snapshots
 
 FILES = {
     "src/answer.py": "def answer():\n    return 42\n",

@@ -3,7 +3,7 @@ import textwrap
 
 import pytest
 
-from autograder import testing
+from autograder.devtools import testing
 from autograder.errors import DlsysError
 
 

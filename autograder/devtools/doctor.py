@@ -10,7 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from autograder.native import NATIVE_MODULES
+from autograder.devtools.native import NATIVE_MODULES
 from autograder.paths import REPO_ROOT
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -102,7 +102,7 @@ def list_gpus() -> tuple[list[str], str]:
             names.append(prop.name.decode() if isinstance(prop.name, bytes) else str(prop.name))
         return names, "cuda-python"
     try:
-        from autograder import _cuda_probe
+        from autograder.devtools import _cuda_probe
     except ImportError:
         return [], "cuda-python is not installed and the CUDA probe is not built"
     try:

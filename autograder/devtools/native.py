@@ -31,5 +31,5 @@ NATIVE_MODULES = (
     NativeModule("ndarray_backend_cuda", "hw3/python/needle/backend_ndarray", cuda=True),
     NativeModule("ndarray_backend_cpu", "hw4/python/needle/backend_ndarray"),
     NativeModule("ndarray_backend_cuda", "hw4/python/needle/backend_ndarray", cuda=True),
-    NativeModule("_cuda_probe", "autograder", cuda=True),
+    NativeModule("_cuda_probe", "autograder/devtools", cuda=True),
 )

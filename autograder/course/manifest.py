@@ -26,7 +26,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.datasets import DATASETS
+from autograder.datasets.registry import DATASETS
 from autograder.errors import DlsysError
 from autograder.paths import HOMEWORK_NAME, REPO_ROOT, homework_dirs
 

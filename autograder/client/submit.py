@@ -6,7 +6,7 @@ It writes `<homework>-submission.tar.gz` here, holding exactly the files you edi
 these files over a fresh copy of the handout, so edits anywhere else are not graded.
 
 Only the Python standard library is needed. (`dlsys release` copies this file verbatim
-from the course repository's autograder/handout/submit.py into each handout.)
+from the course repository's autograder/client/submit.py into each handout.)
 """
 from __future__ import annotations
 

@@ -13,10 +13,10 @@ import shutil
 from pathlib import Path
 
 from autograder.errors import DlsysError
-from autograder.manifest import Manifest
+from autograder.course.manifest import Manifest
 from autograder.paths import REPO_ROOT
-from autograder.release import module_calls
-from autograder.tree import snapshot_files
+from autograder.course.release import module_calls
+from autograder.course.tree import snapshot_files
 
 HARNESS_DIR = REPO_ROOT / "autograder" / "dlsys_harness"
 SUITES_DIR = REPO_ROOT / "autograder" / "suites"

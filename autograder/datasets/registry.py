@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 from pathlib import Path, PurePosixPath
 
-from autograder.download import download_file
+from autograder.datasets.download import download_file
 from autograder.errors import DlsysError
 
 

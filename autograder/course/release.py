@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from autograder.errors import DlsysError
-from autograder.manifest import Manifest, load_manifest
+from autograder.course.manifest import Manifest, load_manifest
 from autograder.paths import REPO_ROOT, homework_dirs
-from autograder.regions import find_regions, language, strip_regions
-from autograder.tree import snapshot_files
+from autograder.course.regions import find_regions, language, strip_regions
+from autograder.course.tree import snapshot_files
 
-SUBMIT_TEMPLATE = Path(__file__).resolve().parent / "handout" / "submit.py"
+SUBMIT_TEMPLATE = Path(__file__).resolve().parents[1] / "client" / "submit.py"
 CMAKE_RULES = "cmake/dlsys_modules.cmake"
 MODULE_CALL = re.compile(r"^[ \t]*dlsys_(cpp|cuda)_module[ \t]*\(([^)]*)\)", re.M)
 

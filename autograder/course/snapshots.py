@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.errors import DlsysError
-from autograder.manifest import MANIFEST_NAME, Manifest, load_manifests
+from autograder.course.manifest import MANIFEST_NAME, Manifest, load_manifests
 from autograder.paths import REPO_ROOT, homework_dirs
-from autograder.tree import is_ignored, snapshot_files
+from autograder.course.tree import is_ignored, snapshot_files
 
 
 @dataclass(frozen=True)
