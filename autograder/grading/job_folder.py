@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -86,7 +85,6 @@ def prepare_job(manifest: Manifest, project: Path, dest: Path, *, mode: str, run
         "runs": [{"case": case_id, "device": device} for case_id, device in runs],
     }
     (dest / "job.json").write_text(json.dumps(job, indent=1))
-    _world_readable(dest)
     return dest
 
 
@@ -95,11 +93,3 @@ def _copy_files(files: dict[str, Path], dest: Path) -> None:
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-
-
-def _world_readable(folder: Path) -> None:
-    """The sandbox reads the job folder as an unprivileged user."""
-    for directory, _, names in os.walk(folder):
-        os.chmod(directory, 0o755)
-        for name in names:
-            os.chmod(Path(directory) / name, 0o644)

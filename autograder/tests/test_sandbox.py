@@ -34,9 +34,12 @@ from autograder.sandbox import (
     pick_sandbox,
 )
 from autograder.sandbox import docker as docker_module
+from autograder.sandbox import image as image_module
 from autograder.sandbox import local as local_module
-from autograder.sandbox.docker import container_options, gpu_wanted, make_world_readable
-from autograder.sandbox.local import CgroupFs, JobCgroups, bwrap_argv, sweep_stale_cgroups
+from autograder.sandbox.bwrap import bwrap_argv
+from autograder.sandbox.cgroups import CgroupFs, JobCgroups, sweep_stale_cgroups
+from autograder.sandbox.docker import container_options, gpu_wanted
+from autograder.sandbox.job import make_world_readable
 
 IS_ROOT = os.geteuid() == 0
 
@@ -421,8 +424,8 @@ def test_docker_image_runs_the_hosts_numpy_and_pybind11(docker_sandbox, tmp_path
     assert result.ok, result.stderr_tail
     numpy_version, pybind11_version, dtypes, python = result.stdout.decode().splitlines()
     assert numpy_version == importlib.metadata.version("numpy")  # the reference's numpy, not Debian's 1.24
-    if docker_module._host_version("pybind11"):
-        assert pybind11_version == docker_module._host_version("pybind11")
+    if image_module._host_version("pybind11"):
+        assert pybind11_version == image_module._host_version("pybind11")
     assert dtypes == "float32 float32"  # NEP 50: a Python scalar does not widen a float32
     assert python.startswith("/opt/venv/")
 
@@ -447,20 +450,20 @@ def _fake_wheel_download(calls, missing_numpy_for=()):
 
 def test_docker_build_context_is_cached_and_byte_identical(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(docker_module, "_pip_download", _fake_wheel_download(calls, missing_numpy_for=("3.10",)))
+    monkeypatch.setattr(image_module, "_pip_download", _fake_wheel_download(calls, missing_numpy_for=("3.10",)))
     cache = tmp_path / "cache"
 
     def snapshot(folder):
         return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mode)
                 for p in sorted(folder.rglob("*")) if p.is_file()}
 
-    first = snapshot(docker_module.prepare_build_context(tmp_path / "one", "3.11", cache))
+    first = snapshot(image_module.prepare_build_context(tmp_path / "one", "3.11", cache))
     (tmp_path / "one" / "wheels" / "pip-26.3-py3-none-any.whl").write_bytes(b"changed")  # a context is a copy
-    second = snapshot(docker_module.prepare_build_context(tmp_path / "two", "3.11", cache))
+    second = snapshot(image_module.prepare_build_context(tmp_path / "two", "3.11", cache))
     assert first == second and len(calls) == 1  # the second context came from the cache
     host_numpy = importlib.metadata.version("numpy")
     assert calls[0][0][:2] == ("pip", f"numpy=={host_numpy}") and calls[0][1] == "3.11"
-    dockerfile = (docker_module.DOCKER_DIR / "grader.Dockerfile").read_bytes()
+    dockerfile = (image_module.DOCKER_DIR / "grader.Dockerfile").read_bytes()
     assert first["grader.Dockerfile"][0] == dockerfile
     assert sorted(name for name in first if name.startswith("wheels/")) == sorted(
         f"wheels/{name}" for name in ("pip-26.3-py3-none-any.whl", "pybind11-3.1.0-py3-none-any.whl",
@@ -468,15 +471,15 @@ def test_docker_build_context_is_cached_and_byte_identical(tmp_path, monkeypatch
 
     # No wheel of the host's numpy for that Python: the newest of the same major version.
     said = []
-    wheels = docker_module.grader_wheels("3.10", cache, said.append)
+    wheels = image_module.grader_wheels("3.10", cache, said.append)
     major = int(host_numpy.split(".")[0])
     assert [c[0][1] for c in calls[1:]] == [f"numpy=={host_numpy}", f"numpy>={major},<{major + 1}"]
     assert any("no wheel for Python 3.10" in line for line in said)
     assert {w.parent for w in wheels} == {cache / "3.10"}
     assert any(w.name.startswith("numpy-2.2.6-cp310") for w in wheels)
-    assert docker_module.grader_wheels("3.10", cache) == wheels and len(calls) == 3
+    assert image_module.grader_wheels("3.10", cache) == wheels and len(calls) == 3
     with pytest.raises(DlsysError, match="like 3.11"):
-        docker_module.grader_wheels("bookworm", cache)
+        image_module.grader_wheels("bookworm", cache)
 
 
 def test_docker_wheels_are_asked_for_the_images_python_and_platform(tmp_path, monkeypatch):
@@ -486,8 +489,8 @@ def test_docker_wheels_are_asked_for_the_images_python_and_platform(tmp_path, mo
         seen.append(command)
         return subprocess.CompletedProcess(command, 0, "", None)
 
-    monkeypatch.setattr(docker_module.subprocess, "run", fake_run)
-    assert docker_module._pip_download(["pip", "numpy==2.4.6"], "3.12", tmp_path) == (0, "")
+    monkeypatch.setattr(image_module.subprocess, "run", fake_run)
+    assert image_module._pip_download(["pip", "numpy==2.4.6"], "3.12", tmp_path) == (0, "")
     (command,) = seen
     line = " ".join(command)
     assert command[1:4] == ["-m", "pip", "download"] and command[-2:] == ["pip", "numpy==2.4.6"]
