@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from autograder.dlsys_harness.protocol import run_id
 from autograder.grading.answers import load_answers
-from autograder.grading.job_folder import JOB_COMMAND, SUITES_DIR, prepare_job, suite_hash
+from autograder.grading.job_folder import HARNESS_COMMAND, SUITES_DIR, prepare_job, suite_hash
 from autograder.grading.limits import job_limits
 from autograder.grading.scoring import GradeResult, planned_runs, score_runs
 from autograder.grading.stream import RecordCollector
@@ -40,14 +41,14 @@ def grade(homework: str, submission: Path, sandbox: Sandbox, *, gpu: bool = Fals
         job_dir = prepare_job(manifest, project, Path(tmp) / "job", mode="grade", runs=runs, suites=suites)
         timeouts = {case.id: case.timeout for case in answers.cases}
         limits = job_limits(manifest, [timeouts[case_id] for case_id, _ in runs])
-        collector = RecordCollector([f"{case_id}[{device}]" for case_id, device in runs])
+        collector = RecordCollector([run_id(case_id, device) for case_id, device in runs])
 
         def take(line: str) -> None:
             record = collector.feed(line)
             if record is not None and on_record:
                 on_record(record)
 
-        result = sandbox.run(Job(job_dir, JOB_COMMAND, limits, needs_gpu=any(d == "cuda" for _, d in runs)),
+        result = sandbox.run(Job(job_dir, HARNESS_COMMAND, limits, needs_gpu=any(d == "cuda" for _, d in runs)),
                              on_line=take)
     stopped = result.killed or (None if collector.records.done else
                                 f"the harness exited with status {result.returncode}")

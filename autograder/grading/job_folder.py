@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+from autograder.dlsys_harness.protocol import JOB_DIR_VAR, JOB_FILE, Mode
 from autograder.errors import DlsysError
 from autograder.course.manifest import Manifest
 from autograder.paths import REPO_ROOT
@@ -20,8 +21,8 @@ from autograder.course.tree import snapshot_files
 HARNESS_DIR = REPO_ROOT / "autograder" / "dlsys_harness"
 SUITES_DIR = REPO_ROOT / "autograder" / "suites"
 # Puts the job folder on sys.path wherever the sandbox mounted it, then runs the harness.
-JOB_COMMAND = ("python3", "-c", "import os, runpy, sys; sys.path.insert(0, os.environ['DLSYS_JOB_DIR']); "
-               "runpy.run_module('dlsys_harness.run', run_name='__main__')")
+HARNESS_COMMAND = ("python3", "-c", f"import os, runpy, sys; sys.path.insert(0, os.environ['{JOB_DIR_VAR}']); "
+                   "runpy.run_module('dlsys_harness.run', run_name='__main__')")
 BUILD_SECONDS = 300
 
 
@@ -70,8 +71,8 @@ def prepare_job(manifest: Manifest, project: Path, dest: Path, *, mode: str, run
     `project` is the homework tree to grade (its snapshot files are copied), `runs` the
     (case id, device) pairs to run in "grade" mode; "list" mode only describes the cases.
     """
-    if mode not in ("grade", "list"):
-        raise ValueError(f"mode must be 'grade' or 'list', got {mode!r}")
+    if mode not in (Mode.GRADE, Mode.LIST):
+        raise ValueError(f"mode must be {Mode.GRADE!r} or {Mode.LIST!r}, got {mode!r}")
     dest.mkdir(parents=True)
     _copy_files({name: project / name for name in snapshot_files(project)}, dest / "project")
     _copy_files(suite_files(manifest.name, suites), dest / "suite")
@@ -79,12 +80,12 @@ def prepare_job(manifest: Manifest, project: Path, dest: Path, *, mode: str, run
     job = {
         "homework": manifest.name, "mode": mode, "project": "project", "suite": "suite",
         "import_paths": list(manifest.import_paths),
-        "modules": modules_to_build(dest / "project", runs) if mode == "grade" else [],
+        "modules": modules_to_build(dest / "project", runs) if mode == Mode.GRADE else [],
         "cuda": any(device == "cuda" for _, device in runs),
         "build_timeout": BUILD_SECONDS,
         "runs": [{"case": case_id, "device": device} for case_id, device in runs],
     }
-    (dest / "job.json").write_text(json.dumps(job, indent=1))
+    (dest / JOB_FILE).write_text(json.dumps(job, indent=1))
     return dest
 
 

@@ -14,9 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from autograder.dlsys_harness.protocol import Ending, run_id
 from autograder.errors import DlsysError
 from autograder.grading.answers import Answers, CaseAnswer, save_answers
-from autograder.grading.job_folder import JOB_COMMAND, SUITES_DIR, prepare_job, suite_hash
+from autograder.grading.job_folder import HARNESS_COMMAND, SUITES_DIR, prepare_job, suite_hash
 from autograder.grading.limits import job_limits
 from autograder.grading.stream import RecordCollector
 from autograder.grading.workspace import reference_project
@@ -39,21 +40,21 @@ def publish(homework: str, sandbox: Sandbox, *, answers_folder: Path | None = No
         runs = [(case["id"], REFERENCE_DEVICE) for case in cases]
         job_dir = prepare_job(manifest, project, Path(tmp) / "job", mode="grade", runs=runs, suites=suites)
         limits = job_limits(manifest, [case["timeout"] for case in cases])
-        collector = RecordCollector([f"{case_id}[{device}]" for case_id, device in runs])
+        collector = RecordCollector([run_id(case_id, device) for case_id, device in runs])
 
         def take(line: str) -> None:
             collector.feed(line)
             if on_line:
                 on_line(line)
 
-        result = sandbox.run(Job(job_dir, JOB_COMMAND, limits), on_line=take)
+        result = sandbox.run(Job(job_dir, HARNESS_COMMAND, limits), on_line=take)
     found = collector.records
     if found.build is not None and not found.build.get("ok"):
         raise DlsysError(f"The reference's native code did not build:\n{found.build.get('log', '')}")
     answers = []
     for case, (case_id, device) in zip(cases, runs):
-        run = found.runs[f"{case_id}[{device}]"]
-        if run.status != "ok":
+        run = found.runs[run_id(case_id, device)]
+        if run.status != Ending.OK:
             why = run.message or (result.killed and f"the job was stopped ({result.killed})") or "it never ended"
             raise DlsysError(f"The reference fails case {case_id} on {device}: {run.status or 'did not finish'}: {why}."
                              f"\n{result.stderr_tail[-2000:]}")
@@ -76,7 +77,7 @@ def list_cases(manifest: Manifest, project: Path, dest: Path, sandbox: Sandbox, 
     """The suite's case descriptions, as the harness reads them inside a sandbox."""
     job_dir = prepare_job(manifest, project, dest, mode="list", suites=suites)
     collector = RecordCollector()
-    result = sandbox.run(Job(job_dir, JOB_COMMAND, job_limits(manifest, [])), on_line=collector.feed)
+    result = sandbox.run(Job(job_dir, HARNESS_COMMAND, job_limits(manifest, [])), on_line=collector.feed)
     if not collector.records.done:
         raise DlsysError(f"The {manifest.name} suite could not be read (exit {result.returncode}):\n"
                          f"{result.stderr_tail[-3000:]}")

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from autograder.dlsys_harness.protocol import KillReason
 from autograder.errors import DlsysError
 from autograder.sandbox.job import JOB_DIR, WORK_DIR, Job, JobResult, job_env, ready_job_dir
 from autograder.sandbox.output import OutputCollector
@@ -199,7 +200,7 @@ class DockerSandbox:
             killed = reader.pump(collector, deadline)
             if killed is None:  # the output ended; the job may still be running
                 returncode = _wait(container, max(0.1, deadline - time.monotonic()))
-                killed = "time limit" if returncode is None else None
+                killed = KillReason.TIME_LIMIT if returncode is None else None
         finally:
             if returncode is None:
                 # The engine only finishes a kill once the job's output has been copied
@@ -212,7 +213,7 @@ class DockerSandbox:
             returncode = _wait(container, _DRAIN_SECONDS)
         container.reload()
         if killed is None and returncode != 0 and container.attrs["State"].get("OOMKilled"):
-            killed = "memory limit"
+            killed = KillReason.MEMORY_LIMIT
         stdout, stderr_tail = collector.finish()
         return JobResult(returncode, stdout, stderr_tail, seconds, killed)
 
@@ -258,18 +259,18 @@ class _StreamReader(threading.Thread):
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return "time limit"
+                return KillReason.TIME_LIMIT
             try:
                 item = self.chunks.get(timeout=remaining)
             except queue.Empty:
-                return "time limit"
+                return KillReason.TIME_LIMIT
             if item is _END or isinstance(item, Exception):
                 return None
             out, err = item
             if err:
                 collector.err(err)
             if out and not collector.out(out):
-                return "output limit"
+                return KillReason.OUTPUT_LIMIT
 
 
 def _wait(container, timeout: float) -> int | None:

@@ -24,10 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
+from autograder.dlsys_harness.protocol import JOB_DIR_VAR, WORK_DIR_VAR
 from autograder.errors import DlsysError
-
-JOB_DIR_VAR = "DLSYS_JOB_DIR"
-WORK_DIR_VAR = "DLSYS_WORK_DIR"
 
 JOB_DIR = "/job"
 WORK_DIR = "/work"
@@ -77,7 +75,7 @@ class JobResult:
     stdout: bytes
     stderr_tail: str
     seconds: float
-    killed: str | None = None  # "time limit", "memory limit", "output limit"
+    killed: str | None = None  # a protocol.KillReason
 
     @property
     def ok(self) -> bool:

@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from autograder.dlsys_harness.protocol import KillReason
 from autograder.errors import DlsysError
 from autograder.sandbox.bwrap import bwrap_argv, bwrap_version, nvidia_devices, passwd_data, python_prefixes, sandbox_path
 from autograder.sandbox.cgroups import JobCgroups, sweep_stale_cgroups
@@ -240,9 +241,9 @@ class LocalSandbox:
         returncode = _as_shell_code(proc.returncode)
         if killed is None and returncode != 0:
             if groups is not None and groups.oom_killed():
-                killed = "memory limit"
+                killed = KillReason.MEMORY_LIMIT
             elif returncode == 128 + signal.SIGXCPU:
-                killed = "time limit"
+                killed = KillReason.TIME_LIMIT
         stdout, stderr_tail = collector.finish()
         if not set_up and killed is None:  # bwrap wrote nothing to its --info-fd
             raise DlsysError(
@@ -271,7 +272,7 @@ class LocalSandbox:
             while streams or exited_at is None:
                 now = time.monotonic()
                 if now >= deadline:
-                    return "time limit"
+                    return KillReason.TIME_LIMIT
                 if exited_at is None and _exited(proc.pid):
                     exited_at = now
                     if pidfd is not None:
@@ -295,7 +296,7 @@ class LocalSandbox:
                         selector.unregister(fd)
                         del streams[fd]
                     elif streams[fd](chunk) is False:
-                        return "output limit"
+                        return KillReason.OUTPUT_LIMIT
             return None
         finally:
             selector.close()

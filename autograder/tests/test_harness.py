@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograder.dlsys_harness import values
-from autograder.grading.job_folder import JOB_COMMAND, prepare_job, suite_hash
+from autograder.grading.job_folder import HARNESS_COMMAND, prepare_job, suite_hash
 from autograder.grading.stream import RecordCollector
 from autograder.course.manifest import load_manifest
 
@@ -76,7 +76,7 @@ def toy_suites(tmp_path):
 def run_job(job_dir, work):
     work.mkdir()
     env = {**os.environ, "DLSYS_JOB_DIR": str(job_dir), "DLSYS_WORK_DIR": str(work)}
-    return subprocess.run(JOB_COMMAND, cwd=work, env=env, capture_output=True, timeout=120)
+    return subprocess.run(HARNESS_COMMAND, cwd=work, env=env, capture_output=True, timeout=120)
 
 
 def test_list_mode_describes_every_case(toy_suites, tmp_path):
