@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.datasets.registry import DATASETS
+from autograder.dlsys_harness.protocol import GRADING_DEVICES
 from autograder.errors import DlsysError
 from autograder.paths import HOMEWORK_NAME, REPO_ROOT, homework_dirs
 
 MANIFEST_NAME = "homework.toml"
-DEVICES = ("cpu", "cuda")
 PART_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -45,8 +45,9 @@ class Part:
 
 
 @dataclass(frozen=True)
-class Limits:
-    """What one grading job of this homework may use."""
+class HomeworkLimits:
+    """What one grading of this homework may use at most (`[limits]`); grading/limits.py turns it
+    into the sandbox's JobLimits."""
 
     time_seconds: int
     memory_mb: int
@@ -65,7 +66,7 @@ class Manifest:
     import_paths: tuple[str, ...]
     devices: tuple[str, ...]
     datasets: tuple[str, ...]
-    limits: Limits
+    limits: HomeworkLimits
     parts: tuple[Part, ...]
 
     @property
@@ -152,8 +153,8 @@ def _validate(raw: dict, folder: Path, path: Path) -> Manifest:
     import_paths = existing("import_paths", strings("import_paths"))
 
     devices = strings("devices")
-    if not devices or set(devices) - set(DEVICES):
-        fail(f"devices must be a non-empty subset of {list(DEVICES)}, got {list(devices)!r}.")
+    if not devices or set(devices) - set(GRADING_DEVICES):
+        fail(f"devices must be a non-empty subset of {list(GRADING_DEVICES)}, got {list(devices)!r}.")
     datasets = strings("datasets")
     if set(datasets) - set(DATASETS):
         fail(f"datasets: unknown {sorted(set(datasets) - set(DATASETS))}; known: {list(DATASETS)}.")
@@ -188,5 +189,5 @@ def _validate(raw: dict, folder: Path, path: Path) -> Manifest:
     return Manifest(
         name=folder.name, root=folder, title=title.strip(), grows_from=grows_from, changed=changed,
         student_files=student_files, import_paths=import_paths, devices=devices, datasets=datasets,
-        limits=Limits(**limits), parts=tuple(parts),
+        limits=HomeworkLimits(**limits), parts=tuple(parts),
     )

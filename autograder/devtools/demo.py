@@ -85,7 +85,7 @@ DEFAULTS = {
 }
 HW4_MODELS = ("resnet9", "rnn", "lstm", "transformer")
 LANGUAGE_MODELS = ("rnn", "lstm", "transformer")
-DEVICES = ("cpu", "cuda", "cpu_numpy")  # needle's devices, by the names of their makers
+NEEDLE_DEVICES = ("cpu", "cuda", "cpu_numpy")  # needle's devices, by the names of their makers
 
 
 def run_demo(model: str = "softmax", epochs: int | None = None, lr: float | None = None, batch: int | None = None,
@@ -105,8 +105,8 @@ def run_demo(model: str = "softmax", epochs: int | None = None, lr: float | None
     if model in HW4_MODELS:
         if cpp:
             raise DlsysError("--cpp trains softmax regression only.")
-        if device not in DEVICES:
-            raise DlsysError(f"Unknown device {device!r}: choose one of {', '.join(map(repr, DEVICES))}.")
+        if device not in NEEDLE_DEVICES:
+            raise DlsysError(f"Unknown device {device!r}: choose one of {', '.join(map(repr, NEEDLE_DEVICES))}.")
         settings = dict(epochs=epochs, lr=lr, batch=batch, limit=defaults["limit"] if limit is None else limit,
                         device=device, plot=plot)
         if model == "resnet9":
@@ -206,7 +206,7 @@ def load_hw4_apps(root: Path = REPO_ROOT):
 
 
 def needle_device(ndl, name: str):
-    """needle's device called `name` (one of DEVICES), refusing a cuda() without a GPU."""
+    """needle's device called `name` (one of NEEDLE_DEVICES), refusing a cuda() without a GPU."""
     device = getattr(ndl, name)()
     if not device.enabled():
         raise DlsysError(f"needle's {name}() is not enabled here (no GPU, or hw4 was built without CUDA).")

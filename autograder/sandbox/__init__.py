@@ -3,8 +3,8 @@
 Every sandbox runs the same `Job` (job.py: a command over a job folder, with limits; the
 view from inside) and returns a `JobResult`. A job folder holding `hello.py` runs as
 
-    from autograder.sandbox import Job, Limits, pick_sandbox
-    result = pick_sandbox().run(Job(job_dir, ("python3", "/job/hello.py"), Limits(wall_seconds=60)),
+    from autograder.sandbox import Job, JobLimits, pick_sandbox
+    result = pick_sandbox().run(Job(job_dir, ("python3", "/job/hello.py"), JobLimits(wall_seconds=60)),
                                 on_line=print)
 
 (grading's job runs the harness instead: `autograder/grading/job_folder.py`).
@@ -23,7 +23,7 @@ from __future__ import annotations
 from autograder.errors import DlsysError
 from autograder.sandbox.docker import GRADER_IMAGE, DockerSandbox, docker_available, image_exists
 from autograder.sandbox.image import build_grader_image
-from autograder.sandbox.job import Job, JobResult, Limits, Sandbox
+from autograder.sandbox.job import Job, JobResult, JobLimits, Sandbox
 from autograder.sandbox.local import LocalSandbox
 from autograder.sandbox.output import OutputCollector
 
@@ -35,7 +35,7 @@ __all__ = [
     "DockerSandbox",
     "Job",
     "JobResult",
-    "Limits",
+    "JobLimits",
     "LocalSandbox",
     "OutputCollector",
     "Sandbox",

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.sandbox.job import Limits
+from autograder.sandbox.job import JobLimits
 
 _CGROUP_PREFIX = "dlsys-job-"
 
@@ -37,7 +37,7 @@ class JobCgroups:
         return sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
 
     @classmethod
-    def create(cls, limits: Limits, fs: CgroupFs | None = None) -> JobCgroups:
+    def create(cls, limits: JobLimits, fs: CgroupFs | None = None) -> JobCgroups:
         """Fresh cgroups holding `limits`; raises OSError where that is not possible."""
         fs = fs or CgroupFs.discover()
         name = f"{_CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"

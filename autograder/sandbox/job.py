@@ -32,7 +32,7 @@ WORK_DIR = "/work"
 
 
 @dataclass(frozen=True)
-class Limits:
+class JobLimits:
     """What a job may use. Wall-clock time is enforced from outside the sandbox."""
 
     wall_seconds: float = 600.0
@@ -58,7 +58,7 @@ class Job:
 
     job_dir: Path
     command: tuple[str, ...]
-    limits: Limits = Limits()
+    limits: JobLimits = JobLimits()
     needs_gpu: bool = False
     env: dict[str, str] = field(default_factory=dict)
 

@@ -48,7 +48,7 @@ from autograder.dlsys_harness.protocol import KillReason
 from autograder.errors import DlsysError
 from autograder.sandbox.bwrap import bwrap_argv, bwrap_version, nvidia_devices, passwd_data, python_prefixes, sandbox_path
 from autograder.sandbox.cgroups import JobCgroups, sweep_stale_cgroups
-from autograder.sandbox.job import JOB_DIR, WORK_DIR, Job, Limits, JobResult, job_env, ready_job_dir
+from autograder.sandbox.job import JOB_DIR, WORK_DIR, Job, JobLimits, JobResult, job_env, ready_job_dir
 from autograder.sandbox.output import OutputCollector
 from autograder.sandbox.rlimits import child_setup, job_rlimits
 
@@ -127,7 +127,7 @@ class LocalSandbox:
 
     Example:
         >>> sandbox = LocalSandbox()
-        >>> job = Job(Path("job"), ("python3", "/job/suite.py"), Limits(wall_seconds=60))
+        >>> job = Job(Path("job"), ("python3", "/job/suite.py"), JobLimits(wall_seconds=60))
         >>> result = sandbox.run(job, on_line=print)
     """
 
@@ -160,7 +160,7 @@ class LocalSandbox:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
 
-    def _cgroups(self, limits: Limits) -> JobCgroups | None:
+    def _cgroups(self, limits: JobLimits) -> JobCgroups | None:
         try:
             return JobCgroups.create(limits)
         except OSError as error:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from autograder.sandbox.job import Limits
+from autograder.sandbox.job import JobLimits
 
 
 class OutputCollector:
@@ -20,7 +20,7 @@ class OutputCollector:
     limit was hit. Only the last `limits.stderr_bytes` of stderr are kept.
     """
 
-    def __init__(self, limits: Limits, on_line: Callable[[str], None] | None = None) -> None:
+    def __init__(self, limits: JobLimits, on_line: Callable[[str], None] | None = None) -> None:
         self._cap = limits.stdout_bytes
         self._tail_cap = limits.stderr_bytes
         self._on_line = on_line

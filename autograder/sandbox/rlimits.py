@@ -9,12 +9,12 @@ import os
 import resource
 from typing import Callable
 
-from autograder.sandbox.job import Limits
+from autograder.sandbox.job import JobLimits
 
 AS_HEADROOM_MB = 1024  # numpy + 2 OpenBLAS threads peak at ~190 MB of address space
 
 
-def job_rlimits(limits: Limits, gpu: bool) -> list[tuple[int, int]]:
+def job_rlimits(limits: JobLimits, gpu: bool) -> list[tuple[int, int]]:
     """(resource, limit) pairs set in the child before exec."""
     pairs = [
         (resource.RLIMIT_CPU, limits.cpu_seconds),

@@ -28,7 +28,7 @@ from autograder.paths import REPO_ROOT
 from autograder.sandbox import (
     DockerSandbox,
     Job,
-    Limits,
+    JobLimits,
     LocalSandbox,
     OutputCollector,
     pick_sandbox,
@@ -52,7 +52,7 @@ def make_job(folder: Path, code: str, args: tuple[str, ...] = (), **limits) -> J
     job_dir = folder / f"job-{uuid.uuid4().hex[:8]}"
     job_dir.mkdir(parents=True)
     (job_dir / "x.py").write_text(textwrap.dedent(code))
-    return Job(job_dir, ("python3", "/job/x.py", *args), Limits(**limits))
+    return Job(job_dir, ("python3", "/job/x.py", *args), JobLimits(**limits))
 
 
 def run(sandbox, folder: Path, code: str, args=(), on_line=None, **limits):
@@ -589,7 +589,7 @@ def test_a_sandbox_that_cannot_be_set_up_is_an_error_not_a_result(tmp_path):
 
 
 def test_bwrap_command_line_shows_only_what_it_must(tmp_path):
-    job = Job(tmp_path, ("python3", "/job/x.py"), Limits(scratch_mb=64), env={"EXTRA": "1"})
+    job = Job(tmp_path, ("python3", "/job/x.py"), JobLimits(scratch_mb=64), env={"EXTRA": "1"})
     argv = bwrap_argv("bwrap", job, ["/opt/py"], {"/etc/passwd": 5})
     line = " ".join(argv)
     for flag in ("--unshare-all", "--unshare-user --uid 65534 --gid 65534", "--cap-drop ALL", "--die-with-parent",
@@ -608,7 +608,7 @@ def test_bwrap_command_line_shows_only_what_it_must(tmp_path):
 
 
 def test_container_options_hold_every_limit(tmp_path):
-    job = Job(tmp_path, ("python3", "/job/x.py"), Limits(memory_mb=512, cpus=1.5, pids=64, scratch_mb=128))
+    job = Job(tmp_path, ("python3", "/job/x.py"), JobLimits(memory_mb=512, cpus=1.5, pids=64, scratch_mb=128))
     options = container_options(job, "img")
     assert options["network_mode"] == "none" and options["read_only"] and options["init"]
     assert options["mem_limit"] == options["memswap_limit"] == "512m"
@@ -680,7 +680,7 @@ def test_cgroup_v2_limits_are_written(tmp_path):
     own.mkdir()
     (own / "cgroup.controllers").write_text("cpu memory pids\n")
     (own / "cgroup.subtree_control").write_text("\n")
-    groups = JobCgroups.create(Limits(memory_mb=256, pids=40), CgroupFs(v1={}, v2=own))
+    groups = JobCgroups.create(JobLimits(memory_mb=256, pids=40), CgroupFs(v1={}, v2=own))
     (folder,) = groups.dirs.values()
     assert (own / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
     assert (folder / "memory.max").read_text() == str(256 << 20)
@@ -704,7 +704,7 @@ def test_cgroups_of_dead_graders_are_swept(tmp_path):
 
 @pytest.mark.skipif(not IS_ROOT, reason="creating cgroups needs root")
 def test_job_cgroups_are_created_and_removed():
-    groups = JobCgroups.create(Limits(memory_mb=300, pids=20))
+    groups = JobCgroups.create(JobLimits(memory_mb=300, pids=20))
     dirs = dict(groups.dirs)
     assert dirs, "no cgroup created"
     if groups.version == 1:
@@ -716,7 +716,7 @@ def test_job_cgroups_are_created_and_removed():
 
 def test_output_collector_caps_stdout_and_keeps_the_stderr_tail():
     lines = []
-    collector = OutputCollector(Limits(stdout_bytes=10, stderr_bytes=4), lines.append)
+    collector = OutputCollector(JobLimits(stdout_bytes=10, stderr_bytes=4), lines.append)
     assert collector.out(b"ab\ncd") and collector.out(b"e\n")
     assert not collector.out(b"fghijk\n")  # 13 bytes > 10
     collector.err(b"123456")
