@@ -188,7 +188,7 @@ def release_command(
     """Write the student handout: regions emptied, no hidden suites or answers, its own build and submit client."""
     from autograder.course.release import release
 
-    written = release(homework, out, overwrite=overwrite)
+    written = release(load_manifest(homework), out, overwrite=overwrite)
     console.print(f"Released {homework} into {written}")
 
 
@@ -224,8 +224,8 @@ def publish_command(
     chosen = pick_sandbox(sandbox)
     with _progress() as progress:
         task = progress.add_task(f"{homework}: reference on {chosen.name}", total=None)
-        answers, path = publish(homework, chosen, answers_folder=answers_dir,
-                                on_line=lambda line: _advance_on_end(progress, task, line))
+        answers, path = publish(load_manifest(homework), chosen, answers_folder=answers_dir,
+                                on_record=lambda record: _advance_on_end(progress, task, record))
     console.print(f"Published {len(answers.cases)} answers for {homework} (suite {answers.suite_hash}) to {path} "
                   f"in {answers.reference_seconds:.1f} s")
 
@@ -260,7 +260,7 @@ def grade_command(
             elif record["kind"] == "build":
                 progress.update(task, description=f"native build {'done' if record.get('ok') else 'FAILED'}")
 
-        result = grade(homework, submission, chosen, gpu=_has_gpu(), answers_folder=answers_dir,
+        result = grade(manifest, submission, chosen, gpu=_has_gpu(), answers_folder=answers_dir,
                        on_start=lambda runs: progress.update(task, total=runs), on_record=on_record)
 
     _print_grade(result, manifest)
@@ -301,11 +301,8 @@ def _progress():
                     console=err_console, transient=True)
 
 
-def _advance_on_end(progress, task, line: str) -> None:
-    from autograder.dlsys_harness import records
-
-    record = records.parse(line.rstrip("\n"))
-    if record and record["kind"] == "end":
+def _advance_on_end(progress, task, record: dict) -> None:
+    if record["kind"] == "end":
         progress.advance(task)
 
 

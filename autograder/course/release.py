@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from autograder.errors import DlsysError
-from autograder.course.manifest import Manifest, load_manifest
+from autograder.course.manifest import Manifest
 from autograder.paths import REPO_ROOT, homework_dirs
 from autograder.course.regions import find_regions, language, strip_regions
 from autograder.course.tree import snapshot_files
@@ -110,9 +110,9 @@ def homework_modules(homework: str, root: Path = REPO_ROOT) -> list[NativeModule
     return modules
 
 
-def release_files(homework: str, root: Path = REPO_ROOT) -> dict[str, bytes]:
+def release_files(manifest: Manifest) -> dict[str, bytes]:
     """Every file of the release, as {POSIX path inside it: contents}, sorted by path."""
-    manifest = load_manifest(homework, root)
+    homework, root = manifest.name, manifest.root.parent
     files = {name: _released(manifest, name) for name in snapshot_files(manifest.root)}
     generated = {
         "pyproject.toml": handout_pyproject(manifest, "README.md" in files, root).encode(),
@@ -128,18 +128,18 @@ def release_files(homework: str, root: Path = REPO_ROOT) -> dict[str, bytes]:
     return dict(sorted({**files, **generated}.items()))
 
 
-def release(homework: str, out: Path, root: Path = REPO_ROOT, *, overwrite: bool = False) -> Path:
-    """Write the student repository of `homework` into `out` and return `out`.
+def release(manifest: Manifest, out: Path, *, overwrite: bool = False) -> Path:
+    """Write the student repository of the homework `manifest` describes into `out`; return `out`.
 
     `out` must be empty or absent; `overwrite=True` deletes what is there first. A folder
     of the repository's snapshots is never written to or deleted.
     """
     out = Path(out).resolve()
-    _check_outside_sources(out, root)
+    _check_outside_sources(out, manifest.root.parent)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise DlsysError(f"--out {out} is not an empty folder; choose another, or pass --overwrite "
                          "to replace what is there.")
-    files = release_files(homework, root)  # before deleting anything: a bad snapshot leaves `out` as it was
+    files = release_files(manifest)  # before deleting anything: a bad snapshot leaves `out` as it was
     if out.is_dir():
         shutil.rmtree(out)
     elif out.exists():

@@ -19,7 +19,7 @@ def project_with(manifest: Manifest, student_files: dict[str, Path], dest: Path)
     unknown = set(student_files) - set(manifest.student_files)
     if unknown:
         raise ValueError(f"not student files of {manifest.name}: {sorted(unknown)}")
-    release(manifest.name, dest, root=manifest.root.parent)
+    release(manifest, dest)
     for name, source in student_files.items():
         shutil.copyfile(source, dest / name)
     return dest

@@ -7,7 +7,7 @@ view from inside) and returns a `JobResult`. A job folder holding `hello.py` run
     result = pick_sandbox().run(Job(job_dir, ("python3", "/job/hello.py"), JobLimits(wall_seconds=60)),
                                 on_line=print)
 
-(grading's job runs the harness instead: `autograder/grading/job_folder.py`).
+(grading's job runs the harness instead: `autograder/grading/run_suite.py`).
 
 - `DockerSandbox` (docker.py): production; a container of the grader image per job, which
   image.py builds (`dlsys grader-image`).

@@ -176,7 +176,7 @@ def published_answers(tmp_path_factory, local_sandbox):
 
     folder = tmp_path_factory.mktemp("answers")
     for manifest in load_manifests():
-        publish(manifest.name, local_sandbox, answers_folder=folder)
+        publish(manifest, local_sandbox, answers_folder=folder)
     return folder
 
 

@@ -31,7 +31,7 @@ def handout_archives(tmp_path_factory):
     """Each homework's fresh handout, packed by the handout's own `submit.py`."""
     archives = {}
     for name in HOMEWORKS:
-        folder = release(name, tmp_path_factory.mktemp("handouts") / name)
+        folder = release(load_manifest(name), tmp_path_factory.mktemp("handouts") / name)
         subprocess.run([sys.executable, "submit.py"], cwd=folder, check=True, capture_output=True)
         archives[name] = folder / f"{name}-submission.tar.gz"
     return archives
@@ -57,7 +57,7 @@ def graded(result):
 
 @pytest.mark.parametrize("homework", HOMEWORKS)
 def test_the_reference_gets_full_marks(homework, sandbox, published_answers):
-    result = grade(homework, load_manifest(homework).root, sandbox, answers_folder=published_answers)
+    result = grade(load_manifest(homework), load_manifest(homework).root, sandbox, answers_folder=published_answers)
     assert [(c.run, c.status, c.feedback) for c in graded(result) if c.status != "passed"] == []
     assert result.score == result.max_score == cpu_points(homework)
     assert result.job_stopped is None and result.notices == []
@@ -65,7 +65,7 @@ def test_the_reference_gets_full_marks(homework, sandbox, published_answers):
 
 @pytest.mark.parametrize("homework", HOMEWORKS)
 def test_a_fresh_handout_gets_zero_and_says_not_implemented(homework, sandbox, published_answers, handout_archives):
-    result = grade(homework, handout_archives[homework], sandbox, answers_folder=published_answers)
+    result = grade(load_manifest(homework), handout_archives[homework], sandbox, answers_folder=published_answers)
     assert result.score == 0 and result.max_score == cpu_points(homework)
     for case in graded(result):
         if is_cpp_part(homework, case.part):
@@ -77,7 +77,7 @@ def test_a_fresh_handout_gets_zero_and_says_not_implemented(homework, sandbox, p
 def test_a_submission_missing_a_file_is_graded_with_the_handout_version(tmp_path, local_sandbox, published_answers):
     (tmp_path / "apps").mkdir()
     shutil.copy(load_manifest("hw1").root / "apps/simple_ml.py", tmp_path / "apps/simple_ml.py")
-    result = grade("hw1", tmp_path, local_sandbox, answers_folder=published_answers)
+    result = grade(load_manifest("hw1"), tmp_path, local_sandbox, answers_folder=published_answers)
     assert 0 < result.score < result.max_score  # parse_mnist needs no autograd: it passes
     assert result.parts(["parse_mnist"])[0].score == 5
     assert any("missing from the submission: python/needle/autograd.py" in n for n in result.notices)
@@ -93,7 +93,7 @@ def test_native_code_that_does_not_compile_costs_only_its_part(tmp_path, local_s
     manifest = load_manifest("hw0")
     copy_student_files("hw0", tmp_path)
     break_first_region(tmp_path / "src/simple_ml_ext.cpp")
-    result = grade("hw0", tmp_path, local_sandbox, answers_folder=published_answers)
+    result = grade(load_manifest("hw0"), tmp_path, local_sandbox, answers_folder=published_answers)
     assert result.build is not None and not result.build["ok"]
     assert any("native build failed" in n and "error" in n for n in result.notices)
     cpp = [c for c in result.cases if c.part == "cpp"]
@@ -106,7 +106,7 @@ def test_a_backend_that_does_not_compile_costs_only_its_own_parts(tmp_path, loca
     manifest = load_manifest("hw3")
     copy_student_files("hw3", tmp_path)
     break_first_region(tmp_path / "src/ndarray_backend_cpu.cc")
-    result = grade("hw3", tmp_path, local_sandbox, answers_folder=published_answers)
+    result = grade(load_manifest("hw3"), tmp_path, local_sandbox, answers_folder=published_answers)
     assert result.build is not None and not result.build["ok"]
     cpp_parts = {p.name for p in manifest.parts if p.marker.endswith("_cpp")}
     cpp = [c for c in result.cases if c.part in cpp_parts]
@@ -120,7 +120,7 @@ def test_a_cuda_file_that_does_not_compile_leaves_the_cpu_backend_built(tmp_path
     """With CUDA runs in the job, nvcc's error is reported, and the C++ backend is built anyway."""
     copy_student_files("hw3", tmp_path)
     break_first_region(tmp_path / "src/ndarray_backend_cuda.cu")
-    result = grade("hw3", tmp_path, local_sandbox, gpu=True, answers_folder=published_answers)
+    result = grade(load_manifest("hw3"), tmp_path, local_sandbox, gpu=True, answers_folder=published_answers)
     assert not result.build["ok"] and "ndarray_backend_cuda.cu" in result.build["log"]
     cpu_cases = [c for c in result.cases if c.device == "cpu"]
     assert cpu_cases and all(c.status == "passed" for c in cpu_cases), [c for c in cpu_cases if c.status != "passed"]
@@ -157,7 +157,7 @@ def test_an_hw4_region_left_empty_costs_only_the_parts_that_use_it(source, ancho
                                                                    local_sandbox, published_answers):
     copy_student_files("hw4", tmp_path)
     empty_region_after(tmp_path / source, *anchors)
-    result = grade("hw4", tmp_path, local_sandbox, answers_folder=published_answers)
+    result = grade(load_manifest("hw4"), tmp_path, local_sandbox, answers_folder=published_answers)
     parts = result.parts([part.name for part in load_manifest("hw4").parts])
     assert {p.name for p in parts if p.score < p.max_score} == {own} | users
     assert [p.score for p in parts if p.name == own] == [0]
@@ -167,14 +167,14 @@ def test_an_hw4_region_left_empty_costs_only_the_parts_that_use_it(source, ancho
 
 def test_answers_of_an_edited_suite_are_refused(tmp_path, local_sandbox):
     suites = copy_suite("hw1", tmp_path / "suites")
-    publish("hw1", local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
-    grade("hw1", load_manifest("hw1").root, local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
+    publish(load_manifest("hw1"), local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
+    grade(load_manifest("hw1"), load_manifest("hw1").root, local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
     edited = suites / "hw1" / "cases_forward.py"
     edited.write_text(edited.read_text() + "\n# a new case would go here\n")
     with pytest.raises(DlsysError, match="stale. Run `dlsys publish hw1` again"):
-        grade("hw1", load_manifest("hw1").root, local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
+        grade(load_manifest("hw1"), load_manifest("hw1").root, local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
     with pytest.raises(DlsysError, match="No published answers for hw1"):
-        grade("hw1", load_manifest("hw1").root, local_sandbox, answers_folder=tmp_path / "none", suites=suites)
+        grade(load_manifest("hw1"), load_manifest("hw1").root, local_sandbox, answers_folder=tmp_path / "none", suites=suites)
 
 
 def test_publishing_refuses_cases_whose_points_disagree_with_the_manifest(tmp_path, local_sandbox):
@@ -183,7 +183,7 @@ def test_publishing_refuses_cases_whose_points_disagree_with_the_manifest(tmp_pa
         "from dlsys_harness import case, report\n\n"
         "@case(part='forward', points=1)\ndef one_more():\n    report('x', 1)\n")
     with pytest.raises(DlsysError, match="part 'forward' is worth 15 points in the manifest, but its cases add up to 16"):
-        publish("hw1", local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
+        publish(load_manifest("hw1"), local_sandbox, answers_folder=tmp_path / "answers", suites=suites)
 
 
 def test_the_command_prints_parts_and_writes_json_and_gradescope(tmp_path, published_answers):

@@ -155,7 +155,7 @@ def test_a_job_builds_cuda_modules_only_when_it_runs_cuda_cases(tmp_path):
     from autograder.course.release import release
 
     manifest = load_manifest("hw3")
-    handout = release("hw3", tmp_path / "handout")  # the tree grading builds: it has the CMakeLists.txt
+    handout = release(manifest, tmp_path / "handout")  # the tree grading builds: it has the CMakeLists.txt
     only_cpu = [("cases_compact.x_cpp", "cpu")]
     with_cuda = only_cpu + [("cases_compact.x_cuda", "cuda")]
     built = {}

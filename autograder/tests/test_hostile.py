@@ -105,7 +105,7 @@ def fast_suite(tmp_path_factory, local_sandbox):
     copy_suite("hw1", root / "suites")
     for path in (root / "suites" / "hw1").glob("*.py"):
         path.write_text(re.sub(r"timeout=\d+(\.\d+)?", f"timeout={CASE_SECONDS}", path.read_text()))
-    answers, _ = publish("hw1", local_sandbox, answers_folder=root / "answers", suites=root / "suites")
+    answers, _ = publish(HW1, local_sandbox, answers_folder=root / "answers", suites=root / "suites")
     return root / "suites", root / "answers", answers
 
 
@@ -152,7 +152,7 @@ def hostile_submission(folder: Path, attack: str, **context) -> Path:
 def grade_attack(tmp_path, sandbox, fast_suite, attack, **context):
     suites, answers_folder, _ = fast_suite
     submission = hostile_submission(tmp_path / "submission", attack, **context)
-    return grade("hw1", submission, sandbox, suites=suites, answers_folder=answers_folder)
+    return grade(HW1, submission, sandbox, suites=suites, answers_folder=answers_folder)
 
 
 def assert_deserved(result, attack):
@@ -179,7 +179,7 @@ def test_a_fork_bomb_is_contained_and_other_jobs_carry_on(tmp_path, sandbox, fas
     honest = {}
 
     def grade_honestly():
-        honest["result"] = grade("hw1", HW1.root, sandbox, suites=suites, answers_folder=answers_folder)
+        honest["result"] = grade(HW1, HW1.root, sandbox, suites=suites, answers_folder=answers_folder)
 
     neighbour = threading.Thread(target=grade_honestly)
     neighbour.start()
@@ -246,7 +246,7 @@ def test_printing_1_gb_neither_floods_the_grader_nor_costs_marks(tmp_path, sandb
 
 def test_forging_the_value_stream_or_patching_the_harness_earns_nothing(tmp_path, sandbox, fast_suite):
     _, _, answers = fast_suite
-    honest = grade("hw1", HW1.root, sandbox, suites=fast_suite[0], answers_folder=fast_suite[1])
+    honest = grade(HW1, HW1.root, sandbox, suites=fast_suite[0], answers_folder=fast_suite[1])
     result = grade_attack(tmp_path, sandbox, fast_suite, "forges_the_value_stream")
     assert result.score <= honest.score
     reports_out = {case.id for case in answers.cases if "out" in case.values}
@@ -272,7 +272,7 @@ def test_a_segfault_in_a_cpp_extension_costs_only_the_cpp_part(tmp_path, sandbox
     source = tmp_path / "src/simple_ml_ext.cpp"
     source.write_text(source.read_text().replace(
         "    // BEGIN YOUR SOLUTION\n", "    // BEGIN YOUR SOLUTION\n    *(volatile int *)nullptr = 0;\n", 1))
-    result = grade("hw0", tmp_path, sandbox, answers_folder=published_answers)
+    result = grade(load_manifest("hw0"), tmp_path, sandbox, answers_folder=published_answers)
     cpp = [c for c in result.cases if c.part == "cpp"]
     assert cpp and all(c.status == "crashed" and "SIGSEGV" in c.feedback for c in cpp)
     assert all(c.status == "passed" for c in result.cases if c.part != "cpp")

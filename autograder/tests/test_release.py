@@ -57,7 +57,7 @@ def run(command, cwd, **env):
 @pytest.fixture(scope="module", params=HOMEWORKS)
 def released(request, tmp_path_factory):
     homework = request.param
-    return Handout(load_manifest(homework), release(homework, tmp_path_factory.mktemp(homework) / "handout"))
+    return Handout(load_manifest(homework), release(load_manifest(homework), tmp_path_factory.mktemp(homework) / "handout"))
 
 
 def carried_native_files(manifest: Manifest) -> list[str]:
@@ -249,7 +249,7 @@ def test_reference_passes_its_public_tests(homework):
 @pytest.mark.parametrize("homework", NATIVE_HOMEWORKS)
 def test_plain_cmake_build_places_modules_next_to_sources(homework, tmp_path):
     """(f) The grader's build: plain cmake, no pip, pybind11 found through Python."""
-    folder = release(homework, tmp_path / "handout")
+    folder = release(load_manifest(homework), tmp_path / "handout")
     for step in (["cmake", "-S", ".", "-B", "build", "-DCMAKE_BUILD_TYPE=Release", f"-DPython_EXECUTABLE={sys.executable}"],
                  ["cmake", "--build", "build"]):
         result = run(step, folder)
@@ -268,9 +268,9 @@ def test_release_refuses_a_non_empty_folder_unless_told_to_overwrite(tmp_path):
     out.mkdir()
     (out / "stale.txt").write_text("from before")
     with pytest.raises(DlsysError, match="not an empty folder.*--overwrite"):
-        release(HOMEWORKS[0], out)
+        release(load_manifest(HOMEWORKS[0]), out)
     assert (out / "stale.txt").exists()
-    assert release(HOMEWORKS[0], out, overwrite=True) == out
+    assert release(load_manifest(HOMEWORKS[0]), out, overwrite=True) == out
     assert not (out / "stale.txt").exists() and (out / "submit.py").is_file()
 
 
@@ -279,7 +279,7 @@ def test_release_never_writes_into_the_repository_sources(inside):
     out = REPO_ROOT / inside
     existed = out.exists()
     with pytest.raises(DlsysError, match="repository"):
-        release(HOMEWORKS[0], out, overwrite=True)
+        release(load_manifest(HOMEWORKS[0]), out, overwrite=True)
     assert out.exists() == existed
 
 
@@ -302,7 +302,7 @@ def test_a_region_outside_the_student_files_stops_the_release(tmp_path):
     conftest.write_text("\n".join(lines + ["def helper():", "    ### BEGIN YOUR SOLUTION", "    return 1",
                                            "    ### END YOUR SOLUTION", ""]))
     with pytest.raises(DlsysError, match=rf"hw0/tests/conftest.py:{len(lines) + 2}: .*student_files"):
-        release_files("hw0", root)
+        release_files(load_manifest("hw0", root))
 
 
 def test_a_malformed_region_stops_the_release_naming_its_line(tmp_path):
@@ -310,7 +310,7 @@ def test_a_malformed_region_stops_the_release_naming_its_line(tmp_path):
     source = root / "hw0" / "src" / "simple_ml.py"
     source.write_text(source.read_text().replace("### END YOUR SOLUTION", "## END YOUR SOLUTION", 1))
     with pytest.raises(DlsysError, match=r"hw0/src/simple_ml.py:\d+: .*looks like a solution marker"):
-        release_files("hw0", root)
+        release_files(load_manifest("hw0", root))
 
 
 def test_a_module_with_sources_outside_its_homework_stops_the_release(tmp_path):
@@ -318,7 +318,7 @@ def test_a_module_with_sources_outside_its_homework_stops_the_release(tmp_path):
     cmake = root / "CMakeLists.txt"
     cmake.write_text(cmake.read_text() + "dlsys_cpp_module(shared_ext hw0/src common/shared.cpp)\n")
     with pytest.raises(DlsysError, match="shared_ext .*common/shared.cpp, outside hw0/"):
-        release_files("hw0", root)
+        release_files(load_manifest("hw0", root))
 
 
 def test_module_calls_ignore_comments_and_definitions():
@@ -337,7 +337,7 @@ dlsys_cuda_module(b
 
 def test_submit_packs_exactly_the_student_files(released, tmp_path):
     """(g) `python submit.py` in a handout: the student files, relative paths, regular files."""
-    folder = release(released.manifest.name, tmp_path / "handout")
+    folder = release(released.manifest, tmp_path / "handout")
     result = run([sys.executable, "submit.py"], folder)
     assert result.returncode == 0, result.stderr
     archive = folder / f"{released.manifest.name}-submission.tar.gz"
@@ -352,7 +352,7 @@ def test_submit_packs_exactly_the_student_files(released, tmp_path):
 
 
 def test_submit_fails_clearly_when_a_student_file_is_missing(released, tmp_path):
-    folder = release(released.manifest.name, tmp_path / "handout")
+    folder = release(released.manifest, tmp_path / "handout")
     missing = released.manifest.student_files[-1]
     (folder / missing).unlink()
     result = run([sys.executable, "submit.py"], folder)
@@ -363,7 +363,7 @@ def test_submit_fails_clearly_when_a_student_file_is_missing(released, tmp_path)
 
 
 def test_submit_refuses_a_linked_student_file(tmp_path):
-    folder = release(HOMEWORKS[0], tmp_path / "handout")
+    folder = release(load_manifest(HOMEWORKS[0]), tmp_path / "handout")
     name = load_manifest(HOMEWORKS[0]).student_files[0]
     (folder / name).rename(tmp_path / "elsewhere")
     (folder / name).symlink_to(tmp_path / "elsewhere")
@@ -372,7 +372,7 @@ def test_submit_refuses_a_linked_student_file(tmp_path):
 
 
 def test_submit_needs_the_homework_name_from_pyproject(tmp_path):
-    folder = release(HOMEWORKS[0], tmp_path / "handout")
+    folder = release(load_manifest(HOMEWORKS[0]), tmp_path / "handout")
     (folder / "pyproject.toml").write_text('[project]\nname = "x"\n')
     with pytest.raises(submit.SubmitError, match=r"no \[tool.dlsys\] homework"):
         submit.pack(folder)
