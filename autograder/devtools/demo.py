@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.datasets.formats import write_cifar10_batch
 from autograder.datasets.registry import MNIST_TEST_FILES, MNIST_TRAIN_FILES
 from autograder.errors import DlsysError
 from autograder.paths import REPO_ROOT, data_dirs
-from autograder.suites._shared._data import write_cifar10_batch  # the one writer of CIFAR-10's format
 
 
 @dataclass

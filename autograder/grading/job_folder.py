@@ -27,18 +27,22 @@ BUILD_SECONDS = 300
 
 
 SHARED_SUITE = "_shared"  # helper modules every suite may import (idx writers, shared cases)
+# Modules of the package a suite may import too, copied beside its helpers under these names
+# (standard library and numpy only, like everything that runs in a job).
+SUITE_LIBRARIES = {"_formats.py": REPO_ROOT / "autograder" / "datasets" / "formats.py"}
 
 
 def suite_files(homework: str, suites: Path = SUITES_DIR) -> dict[str, Path]:
-    """The files a homework's suite runs with: its own, and the shared helpers beside them."""
+    """The files a homework's suite runs with: its own, the shared helpers and the libraries beside them."""
     folder = suites / homework
     own = sorted(folder.glob("*.py")) if folder.is_dir() else []
     if not own:
         raise DlsysError(f"{homework} has no grading suite: expected cases in {folder}/.")
-    files = {path.name: path for path in sorted((suites / SHARED_SUITE).glob("*.py"))}
+    files = {path.name: path for path in sorted((suites / SHARED_SUITE).glob("*.py"))} | SUITE_LIBRARIES
     clashes = sorted(set(files) & {path.name for path in own})
     if clashes:
-        raise DlsysError(f"{folder}/ and {suites / SHARED_SUITE}/ both hold {', '.join(clashes)}: rename one.")
+        raise DlsysError(f"{folder}/ holds {', '.join(clashes)}, which {suites / SHARED_SUITE}/ or SUITE_LIBRARIES "
+                         "provide too: rename it.")
     return files | {path.name: path for path in own}
 
 
