@@ -10,7 +10,8 @@
 
 The Python installation keeps its host path so its absolute paths (cmake configs, .pth
 files) stay valid: with pyenv that makes `/root/.pyenv/versions/X` visible, but nothing
-else of /root.
+else of /root. One that lies under /work or /tmp is mounted at PYTHON_ALIAS instead, so the
+job's own scratch folders hold nothing but the job's files.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from pathlib import Path
 from autograder.sandbox.job import JOB_DIR, WORK_DIR, Job, job_env
 
 SANDBOX_UID = 65534
+PYTHON_ALIAS = "/opt/grader-python"  # where a Python installation under /work or /tmp is mounted instead
 
 
 def python_prefixes() -> list[str]:
@@ -38,9 +40,19 @@ def _under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def sandbox_path(prefixes: list[str]) -> str:
-    """PATH inside: the grader's Python first, so `python3` is the one with numpy."""
-    bins = [os.path.join(os.path.realpath(p), "bin") for p in (sys.prefix, sys.base_prefix)]
+def python_mounts(prefixes: list[str]) -> dict[str, str]:
+    """Where each Python installation is mounted inside: at its own path, so that its absolute
+    paths stay valid, unless that path lies in the job's own /work or /tmp (a venv inside a
+    repository under /work), where it would show among the job's files; then at
+    `PYTHON_ALIAS-N` (a venv finds its pyvenv.cfg beside its bin/, wherever it is mounted)."""
+    return {prefix: f"{PYTHON_ALIAS}-{number}" if any(_under(prefix, d) for d in (WORK_DIR, "/tmp")) else prefix
+            for number, prefix in enumerate(prefixes)}
+
+
+def sandbox_path(mounts: dict[str, str]) -> str:
+    """PATH inside: the grader's Python first (as `mounts` places it), so `python3` is the one with numpy."""
+    bins = [os.path.join(mounts.get(real, real), "bin")
+            for real in (os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix))]
     bins += ["/usr/local/bin", "/usr/bin", "/bin"]
     return ":".join(dict.fromkeys(bins))
 
@@ -82,13 +94,14 @@ def bwrap_argv(
         if new_features:
             argv += ["--size", scratch]
         argv += ["--perms", mode, "--tmpfs", folder]
-    for prefix in prefixes:  # after the tmpfs mounts, so a venv under /work or /tmp stays visible
-        argv += ["--ro-bind", prefix, prefix]
+    mounts = python_mounts(prefixes)
+    for prefix, inside in mounts.items():
+        argv += ["--ro-bind", prefix, inside]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     for device in gpu_devices:
         argv += ["--dev-bind", device, device]
     argv += ["--remount-ro", "/"]  # bwrap's own root tmpfs: nothing but /work and /tmp is writable
-    argv += ["--clearenv", "--setenv", "PATH", sandbox_path(prefixes)]
+    argv += ["--clearenv", "--setenv", "PATH", sandbox_path(mounts)]
     for key, value in job_env(job).items():
         argv += ["--setenv", key, value]
     argv += ["--chdir", WORK_DIR, "--", *job.command]

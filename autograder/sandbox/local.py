@@ -178,7 +178,7 @@ class LocalSandbox:
         work.mkdir()
         tmp.mkdir()
         job_dir = str(Path(job.job_dir).resolve())
-        env = {"PATH": sandbox_path(python_prefixes()), "TMPDIR": str(tmp)}
+        env = {"PATH": sandbox_path({}), "TMPDIR": str(tmp)}
         env.update(job_env(job, job_dir, str(work)))
         if self._net_prefix is None:
             self._net_prefix = _net_unshare_prefix()
