@@ -3,7 +3,7 @@ autograder/ but the submit client, installs and imports, fails its public tests 
 students must write code, builds with plain cmake as the grader does, and packs submissions.
 
 Each release is built once per session (module-scoped fixtures): `pip install -e` into a
-venv that sees this environment's packages, so the build needs no network.
+venv layered over this environment (tests/venvs.py), so the build needs no network.
 """
 import importlib.util
 import os
@@ -27,6 +27,7 @@ from autograder.course.regions import C_FAMILY, find_regions, language
 from autograder.course.release import (CMAKE_RULES, SUBMIT_TEMPLATE, homework_modules, module_calls, release,
                                 release_files)
 from autograder.course.tree import snapshot_files
+from venvs import layered_venv
 
 HOMEWORKS = [d.name for d in homework_dirs() if (d / "homework.toml").is_file()]
 NATIVE_HOMEWORKS = [hw for hw in HOMEWORKS if homework_modules(hw)]
@@ -82,11 +83,9 @@ def installed(released, tmp_path_factory):
     for name in carried_native_files(released.manifest):
         shutil.copyfile(released.manifest.root / name, folder / name)
     released = Handout(released.manifest, folder)
-    venv = tmp_path_factory.mktemp(f"{released.manifest.name}-venv")
-    # --without-pip: the venv uses this environment's pip, which it sees like numpy and pytest.
-    made = run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv], venv)
-    assert made.returncode == 0, made.stderr
-    python = venv / "bin" / "python"
+    # A venv of its own that sees this environment's pip, build backend, numpy and pytest, whether
+    # this environment is the system interpreter or a venv itself (venvs.py says why that matters).
+    python = layered_venv(tmp_path_factory.mktemp(f"{released.manifest.name}-venv") / "venv")
     install = run([python, "-m", "pip", "install", "--no-build-isolation", "--no-deps", "-e", released.folder],
                   released.folder, **QUIET_PIP)
     assert install.returncode == 0, install.stdout[-4000:] + install.stderr[-4000:]
