@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from autograder.course.manifest import load_manifest
-from autograder.paths import REPO_ROOT, homework_dirs
 from autograder.course.tree import snapshot_files
+from autograder.paths import REPO_ROOT, homework_dirs
 
 HOMEWORKS = homework_dirs()
 NEEDLE_SNAPSHOTS = [d for d in HOMEWORKS if (d / "python" / "needle").is_dir()]

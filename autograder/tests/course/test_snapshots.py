@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from autograder.errors import DlsysError
 from autograder.course.snapshots import Drift, carry, check_snapshots, diff_snapshots
+from autograder.errors import DlsysError
 
 FILES = {
     "src/answer.py": "def answer():\n    return 42\n",

@@ -1,9 +1,12 @@
 """The `dlsys` command end to end through typer's CliRunner."""
+import json
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from autograder.cli import app
+from autograder.course.manifest import load_manifest
 
 runner = CliRunner()
 
@@ -82,3 +85,26 @@ def test_release_command_writes_a_handout_and_refuses_to_overwrite(tmp_path):
     assert (out / "submit.py").is_file() and "raise NotImplementedError()" in (out / "apps/simple_ml.py").read_text()
     again = runner.invoke(app, ["release", "hw1", "--out", str(out)])
     assert again.exit_code == 1 and "--overwrite" in again.output
+
+
+def test_the_command_prints_parts_and_writes_json_and_gradescope(tmp_path, published_answers):
+    out, gradescope = tmp_path / "result.json", tmp_path / "results.json"
+    reference = load_manifest("hw1").root
+    result = CliRunner().invoke(app, ["grade", "hw1", str(reference), "--sandbox", "local", "--answers-dir",
+                                      str(published_answers), "--json", str(out), "--gradescope", str(gradescope)])
+    assert result.exit_code == 0, result.output
+    assert "100 / 100" in result.output and "compute_gradient" in result.output
+    ours = json.loads(out.read_text())
+    assert ours["score"] == ours["max_score"] == 100
+    assert sum(p["max_score"] for p in ours["parts"]) == 100 and ours["seconds"]["overhead"] >= 0
+    theirs = json.loads(gradescope.read_text())
+    assert theirs["score"] == 100 and len(theirs["tests"]) == len(ours["cases"])
+    assert {t["status"] for t in theirs["tests"]} == {"passed"}
+    assert sum(t["max_score"] for t in theirs["tests"]) == pytest.approx(100)
+
+
+def test_the_command_refuses_a_bad_submission_clearly(tmp_path, published_answers):
+    (tmp_path / "s.zip").write_bytes(b"PK")
+    result = CliRunner().invoke(app, ["grade", "hw1", str(tmp_path / "s.zip"), "--sandbox", "local",
+                                      "--answers-dir", str(published_answers)])
+    assert result.exit_code == 1 and "expected a folder or a .tar.gz" in result.output

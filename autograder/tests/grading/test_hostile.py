@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_student_files, copy_suite, host_ip, survivors
+from autograder.course.manifest import load_manifest
 from autograder.grading.grade import grade
 from autograder.grading.publish import publish
-from autograder.course.manifest import load_manifest
+from conftest import copy_student_files, copy_suite, host_ip, survivors
 
 CASE_SECONDS = 4
 HW1 = load_manifest("hw1")

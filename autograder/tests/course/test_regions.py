@@ -1,8 +1,8 @@
 """Finding and emptying solution regions: markers kept, indentation kept, malformed regions refused."""
 import pytest
 
-from autograder.errors import DlsysError
 from autograder.course.regions import Region, find_regions, language, strip_regions
+from autograder.errors import DlsysError
 
 PYTHON = '''\
 def add(x, y):

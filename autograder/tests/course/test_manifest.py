@@ -1,8 +1,8 @@
 """The manifest loader: the real manifests load, and each mistake stops with the file and the field."""
 import pytest
 
-from autograder.errors import DlsysError
 from autograder.course.manifest import load_manifest, load_manifests
+from autograder.errors import DlsysError
 from autograder.paths import homework_dirs
 
 VALID = """\

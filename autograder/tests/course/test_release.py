@@ -18,15 +18,21 @@ from pathlib import Path
 
 import pytest
 
-from autograder.errors import DlsysError
 from autograder.client import submit
 from autograder.course.manifest import Manifest, load_manifest
-from autograder.devtools.native import NATIVE_MODULES
-from autograder.paths import REPO_ROOT, homework_dirs
 from autograder.course.regions import C_FAMILY, find_regions, language
-from autograder.course.release import (CMAKE_RULES, SUBMIT_TEMPLATE, homework_modules, module_calls, release,
-                                release_files)
+from autograder.course.release import (
+    CMAKE_RULES,
+    SUBMIT_TEMPLATE,
+    homework_modules,
+    module_calls,
+    release,
+    release_files,
+)
 from autograder.course.tree import snapshot_files
+from autograder.devtools.native import NATIVE_MODULES
+from autograder.errors import DlsysError
+from autograder.paths import REPO_ROOT, homework_dirs
 from venvs import layered_venv
 
 HOMEWORKS = [d.name for d in homework_dirs() if (d / "homework.toml").is_file()]
