@@ -18,6 +18,21 @@ def test_help_lists_the_commands():
         assert command in result.output
 
 
+def test_help_lists_the_verbs_by_audience():
+    result = runner.invoke(app, ["--help"], terminal_width=100)
+    panels = {}
+    for section in result.output.split("╭─ ")[1:]:
+        title, _, body = section.partition("\n")
+        panels[title.strip(" ─╮")] = [line.strip("│ ").split()[0] for line in body.splitlines()
+                                      if line.startswith("│ ") and line.strip("│ ")[:1].isalpha()
+                                      and not line.startswith("│    ")]
+    assert {panel: set(verbs) for panel, verbs in panels.items() if panel != "Options"} == {
+        "Develop and check": {"demo", "test", "doctor", "data"},
+        "Author the course": {"snapshots", "release"},
+        "Grade": {"grader-image", "publish", "grade"},
+    }
+
+
 def test_demo_on_generated_data(tmp_path):
     result = runner.invoke(app, ["demo", "--epochs", "2", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output

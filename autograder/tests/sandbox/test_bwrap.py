@@ -25,3 +25,14 @@ def test_bwrap_command_line_shows_only_what_it_must(tmp_path):
     assert "--bind" not in argv  # nothing of the host is writable
     old = bwrap_argv("bwrap", job, [], {}, new_features=False)
     assert "--size" not in old and "--disable-userns" not in old
+
+
+def test_a_python_under_the_jobs_scratch_folders_is_mounted_beside_them(tmp_path):
+    """A venv inside a repository under /work would otherwise show among the job's own files."""
+    job = Job(tmp_path, ("python3", "/job/x.py"))
+    argv = bwrap_argv("bwrap", job, ["/work/repo/.venv", "/opt/py", "/tmp/build-venv"], {})
+    line = " ".join(argv)
+    assert "--ro-bind /work/repo/.venv /opt/grader-python-0" in line
+    assert "--ro-bind /opt/py /opt/py" in line
+    assert "--ro-bind /tmp/build-venv /opt/grader-python-2" in line
+    assert python_mounts(["/work", "/workshop/py"]) == {"/work": "/opt/grader-python-0", "/workshop/py": "/workshop/py"}

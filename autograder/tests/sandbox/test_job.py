@@ -25,3 +25,24 @@ def test_job_folder_is_made_readable_for_the_sandbox_user_and_nothing_beyond(tmp
     modes = {p.name: p.stat().st_mode & 0o777 for p in (job_dir, job_dir / "sub", job_dir / "sub" / "data.txt",
                                                          job_dir / "run.sh", outside / "secret")}
     assert modes == {"job": 0o755, "sub": 0o755, "data.txt": 0o644, "run.sh": 0o755, "secret": 0o600}
+
+
+def test_cpu_time_covers_the_wall_clock_on_every_cpu():
+    assert JobLimits(wall_seconds=10, cpus=2).cpu_seconds == 22
+    assert JobLimits(wall_seconds=10, cpus=0.5).cpu_seconds == 12  # never less than the wall clock
+
+
+def test_the_environment_every_sandbox_sets():
+    env = job_env(Job(Path("/x"), ("true",), JobLimits(cpus=3), env={"LANG": "C", "EXTRA": "1"}))
+    assert env["HOME"] == env["DLSYS_WORK_DIR"] == "/work" and env["DLSYS_JOB_DIR"] == "/job"
+    assert env["OMP_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == "3"
+    assert (env["LANG"], env["EXTRA"]) == ("C", "1")  # the job's own variables come last
+    assert job_env(Job(Path("/x"), ("true",)), "/real/job", "/real/work")["DLSYS_JOB_DIR"] == "/real/job"
+
+
+def test_a_job_no_sandbox_can_run_is_refused(tmp_path):
+    with pytest.raises(DlsysError, match="does not exist"):
+        ready_job_dir(Job(tmp_path / "nowhere", ("true",)))
+    with pytest.raises(DlsysError, match="no command"):
+        ready_job_dir(Job(tmp_path, ()))
+    assert ready_job_dir(Job(tmp_path, ("true",))) == tmp_path
