@@ -23,11 +23,11 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from autograder.errors import DlsysError
 from autograder.course.manifest import Manifest
-from autograder.paths import REPO_ROOT, homework_dirs
 from autograder.course.regions import find_regions, language, strip_regions
 from autograder.course.tree import snapshot_files
+from autograder.errors import DlsysError
+from autograder.paths import REPO_ROOT, homework_dirs
 
 SUBMIT_TEMPLATE = Path(__file__).resolve().parents[1] / "client" / "submit.py"
 CMAKE_RULES = "cmake/dlsys_modules.cmake"

@@ -12,10 +12,10 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.errors import DlsysError
 from autograder.course.manifest import MANIFEST_NAME, Manifest, load_manifests
-from autograder.paths import REPO_ROOT, homework_dirs
 from autograder.course.tree import is_ignored, snapshot_files
+from autograder.errors import DlsysError
+from autograder.paths import REPO_ROOT, homework_dirs
 
 
 @dataclass(frozen=True)

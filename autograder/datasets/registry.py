@@ -10,8 +10,8 @@ from __future__ import annotations
 import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NoReturn
 from pathlib import Path, PurePosixPath
+from typing import NoReturn
 
 from autograder.datasets.download import download_file
 from autograder.errors import DlsysError

@@ -11,12 +11,12 @@ import json
 import shutil
 from pathlib import Path
 
-from autograder.dlsys_harness.protocol import JOB_DIR_VAR, JOB_FILE, Mode
-from autograder.errors import DlsysError
 from autograder.course.manifest import Manifest
-from autograder.paths import REPO_ROOT
 from autograder.course.release import module_calls
 from autograder.course.tree import snapshot_files
+from autograder.dlsys_harness.protocol import JOB_DIR_VAR, JOB_FILE, Mode
+from autograder.errors import DlsysError
+from autograder.paths import REPO_ROOT
 
 HARNESS_DIR = REPO_ROOT / "autograder" / "dlsys_harness"
 SUITES_DIR = REPO_ROOT / "autograder" / "suites"

@@ -1,8 +1,8 @@
 """How long and how large a grading job may be, from the manifest and the cases it runs."""
 from __future__ import annotations
 
-from autograder.grading.job_folder import BUILD_SECONDS
 from autograder.course.manifest import Manifest
+from autograder.grading.job_folder import BUILD_SECONDS
 from autograder.sandbox import JobLimits
 
 START_SECONDS = 30  # interpreter start, copying the project, loading the suite

@@ -23,7 +23,7 @@ from __future__ import annotations
 from autograder.errors import DlsysError
 from autograder.sandbox.docker import GRADER_IMAGE, DockerSandbox, docker_available, image_exists
 from autograder.sandbox.image import build_grader_image
-from autograder.sandbox.job import Job, JobResult, JobLimits, Sandbox
+from autograder.sandbox.job import Job, JobLimits, JobResult, Sandbox
 from autograder.sandbox.local import LocalSandbox
 from autograder.sandbox.output import OutputCollector
 

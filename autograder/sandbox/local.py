@@ -46,7 +46,14 @@ from typing import Callable
 
 from autograder.dlsys_harness.protocol import KillReason
 from autograder.errors import DlsysError
-from autograder.sandbox.bwrap import bwrap_argv, bwrap_version, nvidia_devices, passwd_data, python_prefixes, sandbox_path
+from autograder.sandbox.bwrap import (
+    bwrap_argv,
+    bwrap_version,
+    nvidia_devices,
+    passwd_data,
+    python_prefixes,
+    sandbox_path,
+)
 from autograder.sandbox.cgroups import JobCgroups, sweep_stale_cgroups
 from autograder.sandbox.job import JOB_DIR, WORK_DIR, Job, JobLimits, JobResult, job_env, ready_job_dir
 from autograder.sandbox.output import OutputCollector
