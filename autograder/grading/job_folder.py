@@ -1,8 +1,9 @@
 """Preparing a grading job's folder: the homework tree, the hidden suite, the harness, job.json.
 
-The same folder layout serves publishing (the homework tree is the reference snapshot)
-and grading (the released handout with the student's files over it): the sandbox mounts
-it read-only at /job and runs `JOB_COMMAND`.
+The same folder layout serves grading and publishing: the homework tree is always a fresh
+handout with student files over it (the submission's, or the reference's own when
+publishing; grading/workspace.py), never the reference snapshot itself. The sandbox mounts
+the folder read-only at /job and runs `HARNESS_COMMAND`.
 """
 from __future__ import annotations
 
