@@ -1,9 +1,11 @@
 """`dlsys` verbs for grading: grader-image, publish, grade."""
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from autograder.cli.console import console, err_console, progress, user_errors
@@ -47,12 +49,7 @@ def publish_command(
     chosen = pick_sandbox(sandbox)
     with progress() as bar:
         task = bar.add_task(f"{homework}: reference on {chosen.name}", total=None)
-
-        def on_record(record: dict) -> None:
-            if record["kind"] == RecordKind.END:
-                bar.advance(task)
-
-        answers, path = publish(manifest, chosen, answers_folder=answers_dir, on_record=on_record)
+        answers, path = publish(manifest, chosen, answers_folder=answers_dir, on_record=follow_records(bar, task))
     console.print(f"Published {len(answers.cases)} answers for {homework} (suite {answers.suite_hash}) to {path} "
                   f"in {answers.reference_seconds:.1f} s")
 
@@ -72,17 +69,8 @@ def grade_command(
     chosen = pick_sandbox(sandbox)
     with progress() as bar:
         task = bar.add_task(f"{homework}: building and grading on {chosen.name}", total=None)
-
-        def on_record(record: dict) -> None:
-            if record["kind"] == RecordKind.START:
-                bar.update(task, description=record["run"])
-            elif record["kind"] == RecordKind.END:
-                bar.advance(task)
-            elif record["kind"] == RecordKind.BUILD:
-                bar.update(task, description=f"native build {'done' if record.get('ok') else 'FAILED'}")
-
         result = grade(manifest, submission, chosen, gpu=bool(list_gpus()[0]), answers_folder=answers_dir,
-                       on_start=lambda runs: bar.update(task, total=runs), on_record=on_record)
+                       on_start=lambda runs: bar.update(task, total=runs), on_record=follow_records(bar, task))
 
     print_grade(result, manifest)
     if json_out:
@@ -91,6 +79,20 @@ def grade_command(
     if gradescope:
         gradescope.write_text(json.dumps(reports.to_gradescope(result), indent=1))
         console.print(f"Wrote {gradescope}")
+
+
+def follow_records(bar: Progress, task: TaskID) -> Callable[[dict], None]:
+    """An `on_record` that moves the progress bar: the build's outcome, the run under way, a step per run ended."""
+
+    def on_record(record: dict) -> None:
+        if record["kind"] == RecordKind.START:
+            bar.update(task, description=record["run"])
+        elif record["kind"] == RecordKind.END:
+            bar.advance(task)
+        elif record["kind"] == RecordKind.BUILD:
+            bar.update(task, description=f"native build {'done' if record.get('ok') else 'FAILED'}")
+
+    return on_record
 
 
 def print_grade(result: GradeResult, manifest: Manifest) -> None:
