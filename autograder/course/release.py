@@ -6,7 +6,7 @@ it a repository of its own:
     pyproject.toml              `pip install -e .` builds the native modules next to their sources
     CMakeLists.txt              the same build for a plain `cmake -S . -B build` (the grader's)
     cmake/dlsys_modules.cmake   the build rules, shared verbatim with the course repository
-    submit.py                   packs the student files (from autograder/handout/)
+    submit.py                   packs the student files (from autograder/client/)
     .gitignore                  build outputs and submission archives
 
 Everything is derived from the repository, never written per homework by hand: the native
