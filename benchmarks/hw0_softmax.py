@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from autograder.demo import find_mnist, load_simple_ml
+from autograder.devtools.demo import find_mnist, load_simple_ml
 from autograder.paths import data_dirs
 
 

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from autograder.demo import find_mnist, generated_digits, load_simple_ml
+from autograder.devtools.demo import find_mnist, generated_digits, load_simple_ml
 from autograder.paths import REPO_ROOT, data_dirs
 
 HIDDEN, LR, BATCH = 100, 0.1, 100

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.demo import find_mnist, generated_digits, load_mlp_resnet, load_simple_ml
+from autograder.devtools.demo import find_mnist, generated_digits, load_mlp_resnet, load_simple_ml
 from autograder.paths import data_dirs
 
 sys.path.append(str(Path(__file__).resolve().parent))

@@ -340,7 +340,7 @@ def main():
     if torch is not None:
         torch.set_num_threads(threads)
     env = " ".join(f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY") if k in os.environ)
-    print(f"needle (hw4) vs " + (f"torch {torch.__version__} ({torch.get_num_threads()} threads, as many as "
+    print("needle (hw4) vs " + (f"torch {torch.__version__} ({torch.get_num_threads()} threads, as many as "
                                  f"needle's OpenMP)" if torch else "nothing (torch is not installed)")
           + f" on {os.cpu_count()} cores" + (f"; {env}" if env else "")
           + f"; load average {os.getloadavg()[0]:.1f} (other work skews the figures)")

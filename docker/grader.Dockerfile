@@ -5,11 +5,11 @@
 # copied in: the job folder (handout + student files + hidden suite) is bind-mounted
 # read-only at /job for each job, and /work is a fresh tmpfs.
 #
-# Build it with build_grader_image(), not with a bare `docker build`: it makes the build
-# context (a copy of this docker/ folder plus wheels/, filled on the host by
-# `pip download --only-binary=:all: --platform manylinux... --python-version PY` of pip,
-# numpy==<host numpy> and pybind11==<host pybind11>, cached in ~/.cache/dlsys/wheels/PY):
-#   python -c "from autograder.sandbox import build_grader_image; build_grader_image()"
+# Build it with `dlsys grader-image` (build_grader_image() in autograder/sandbox/image.py), not
+# with a bare `docker build`: it makes the build context (a copy of this docker/ folder plus
+# wheels/, filled on the host by `pip download --only-binary=:all: --platform manylinux...
+# --python-version PY` of pip, numpy==<host numpy> and pybind11==<host pybind11>, cached in
+# ~/.cache/dlsys/wheels/PY).
 # Why wheels: build containers do not reach the package index (no host certificate setup),
 # and Debian's python3-numpy is 1.24, whose scalar promotion differs from numpy 2's
 # (NEP 50: np.float32(1) / 3 is float64 there, float32 here), so graded dtypes would differ.

@@ -11,6 +11,9 @@ Suites use two names from it:
         import needle as ndl                      # student code: import inside the case
         report("out", (ndl.Tensor(x) ** 3).numpy())
 
+Cases report values; they never assert. The names that cross the sandbox's wall (run ids,
+record kinds, how a run ended, why a job was killed) are defined once, in protocol.py.
+
 Cases report values; they never assert. The values travel out of the sandbox, where
 `autograder.grading` compares them with the published answers.
 """

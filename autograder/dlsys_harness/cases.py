@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from . import records, values
-
-DEVICES = ("cpu", "cuda")
+from .protocol import GRADING_DEVICES, RecordKind
 
 
 @dataclass(frozen=True)
@@ -52,9 +51,9 @@ def case(*, part: str, points: float, rtol: float = 1e-5, atol: float = 1e-6,
     """Register the decorated function as a grading case."""
     if points <= 0 or timeout <= 0 or rtol < 0 or atol < 0:
         raise ValueError(f"case in part {part!r}: points and timeout must be positive, tolerances non-negative")
-    unknown = set(devices) - set(DEVICES)
+    unknown = set(devices) - set(GRADING_DEVICES)
     if not devices or unknown:
-        raise ValueError(f"case in part {part!r}: devices must be a non-empty subset of {DEVICES}, got {devices}")
+        raise ValueError(f"case in part {part!r}: devices must be a non-empty subset of {GRADING_DEVICES}, got {devices}")
 
     def register(function: Callable) -> Callable:
         module = function.__module__.rpartition(".")[2]
@@ -81,4 +80,4 @@ def report(name: str, value) -> None:
         raise RuntimeError("report() is only available while the grading harness runs a case")
     if not isinstance(name, str) or not name:
         raise TypeError("report(name, value): name must be a non-empty string")
-    records.write(_Reporter.fd, kind="value", run=_Reporter.run_id, name=name, value=values.encode(value))
+    records.write(_Reporter.fd, kind=RecordKind.VALUE, run=_Reporter.run_id, name=name, value=values.encode(value))

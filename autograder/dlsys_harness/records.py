@@ -1,9 +1,7 @@
 """The record stream: one JSON object per line on the job's stdout, after a fixed prefix.
 
-Lines without the prefix (a student's stray output) are ignored by the reader. Kinds:
-`build` (native build finished), `case` (a case's description, when listing), `start`,
-`value` (a reported value) and `end` (how a case run ended: ok, not_implemented, error,
-timeout, crashed).
+Lines without the prefix (a student's stray output) are ignored by the reader. The kinds
+of record, and how a case run can end, are named in protocol.py.
 """
 from __future__ import annotations
 

@@ -27,24 +27,25 @@ from pathlib import Path
 
 from . import records
 from .cases import REGISTRY, Case, _Reporter
+from .protocol import JOB_DIR_VAR, JOB_FILE, WORK_DIR_VAR, Ending, Mode, RecordKind, run_id
 
 MESSAGE_CHARS = 2000
 
 
 def main(argv: list[str]) -> int:
-    job_file = Path(argv[0]) if argv else Path(os.environ.get("DLSYS_JOB_DIR", "/job")) / "job.json"
+    job_file = Path(argv[0]) if argv else Path(os.environ.get(JOB_DIR_VAR, "/job")) / JOB_FILE
     job = json.loads(job_file.read_text())
     job_dir = job_file.parent
-    work = Path(os.environ.get("DLSYS_WORK_DIR") or os.getcwd())
+    work = Path(os.environ.get(WORK_DIR_VAR) or os.getcwd())
 
     record_fd = os.dup(1)  # the record stream; from here on fd 1 is stderr for everyone else
     os.dup2(2, 1)
 
     cases = load_suite(job_dir / job["suite"])
-    if job["mode"] == "list":
+    if job["mode"] == Mode.LIST:
         for found in cases.values():
-            records.write(record_fd, kind="case", **found.describe())
-        records.write(record_fd, kind="done")
+            records.write(record_fd, kind=RecordKind.CASE, **found.describe())
+        records.write(record_fd, kind=RecordKind.DONE)
         return 0
 
     project = work / "hw"
@@ -54,7 +55,7 @@ def main(argv: list[str]) -> int:
     import_paths = [str(project / p) for p in job.get("import_paths", [])]
     for run in job["runs"]:
         run_case(cases.get(run["case"]), run["case"], run["device"], project, import_paths, record_fd)
-    records.write(record_fd, kind="done")
+    records.write(record_fd, kind=RecordKind.DONE)
     return 0
 
 
@@ -100,32 +101,32 @@ def build(project: Path, build_dir: Path, modules: list[str], record_fd: int, ti
             break
     text = "".join(log + failed_log)
     sys.stderr.write(text)
-    records.write(record_fd, kind="build", ok=not failed_log, seconds=round(time.monotonic() - start, 3),
+    records.write(record_fd, kind=RecordKind.BUILD, ok=not failed_log, seconds=round(time.monotonic() - start, 3),
                   log=text[-MESSAGE_CHARS:])
 
 
 def run_case(found: Case | None, case_id: str, device: str, project: Path, import_paths: list[str],
              record_fd: int) -> None:
     """Run one case on one device in a child process and write how it ended."""
-    run_id = f"{case_id}[{device}]"
-    records.write(record_fd, kind="start", run=run_id)
+    run = run_id(case_id, device)
+    records.write(record_fd, kind=RecordKind.START, run=run)
     if found is None:
-        records.write(record_fd, kind="end", run=run_id, status="error", message="no such case in the suite",
+        records.write(record_fd, kind=RecordKind.END, run=run, status=Ending.ERROR, message="no such case in the suite",
                       seconds=0.0)
         return
     start = time.monotonic()
     read_end, write_end = os.pipe()
     pid = fork_with_retries()
     if pid is None:
-        records.write(record_fd, kind="end", run=run_id, status="error", seconds=0.0,
+        records.write(record_fd, kind=RecordKind.END, run=run, status=Ending.ERROR, seconds=0.0,
                       message="could not start the case: the process limit is exhausted")
         return
     if pid == 0:  # the child: never returns
         os.close(read_end)
-        child(found, device, run_id, project, import_paths, record_fd, write_end)
+        child(found, device, run, project, import_paths, record_fd, write_end)
     os.close(write_end)
     status, message = wait_for(pid, read_end, found.timeout)
-    records.write(record_fd, kind="end", run=run_id, status=status, message=message[:MESSAGE_CHARS],
+    records.write(record_fd, kind=RecordKind.END, run=run, status=status, message=message[:MESSAGE_CHARS],
                   seconds=round(time.monotonic() - start, 3))
 
 
@@ -139,21 +140,21 @@ def fork_with_retries(attempts: int = 20) -> int | None:
     return None
 
 
-def child(found: Case, device: str, run_id: str, project: Path, import_paths: list[str],
+def child(found: Case, device: str, run: str, project: Path, import_paths: list[str],
           record_fd: int, outcome_fd: int) -> None:
     """Run the case in this (forked) process, write its outcome to `outcome_fd`, and exit."""
     os.setpgid(0, 0)
     os.chdir(project)
     sys.path[:0] = import_paths
-    _Reporter.fd, _Reporter.run_id = record_fd, run_id
+    _Reporter.fd, _Reporter.run_id = record_fd, run
     try:
         found.call(device)
-        outcome = {"status": "ok", "message": ""}
+        outcome = {"status": Ending.OK, "message": ""}
     except NotImplementedError:
-        outcome = {"status": "not_implemented", "message": f"not implemented ({where(project)})"}
+        outcome = {"status": Ending.NOT_IMPLEMENTED, "message": f"not implemented ({where(project)})"}
     except BaseException as error:  # noqa: BLE001 - anything student code raises is the case's result
         text = f"{type(error).__name__}: {error}".strip()
-        outcome = {"status": "error", "message": f"{text} ({where(project)})"}
+        outcome = {"status": Ending.ERROR, "message": f"{text} ({where(project)})"}
     try:
         os.write(outcome_fd, json.dumps(outcome).encode()[: 4 * MESSAGE_CHARS])
         sys.stdout.flush()
@@ -189,7 +190,7 @@ def wait_for(pid: int, outcome_fd: int, timeout: float) -> tuple[str, str]:
             kill_group(pid)
             os.waitpid(pid, 0)
             os.close(outcome_fd)
-            return "timeout", f"stopped after its time limit of {timeout:g} s"
+            return Ending.TIMEOUT, f"stopped after its time limit of {timeout:g} s"
     kill_group(pid)  # whatever the case left running in its group goes with it
     while True:
         ready, _, _ = select.select([outcome_fd], [], [], 0)
@@ -202,12 +203,12 @@ def wait_for(pid: int, outcome_fd: int, timeout: float) -> tuple[str, str]:
         number = os.WTERMSIG(status_code)
         name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
         hint = " (out of memory?)" if number == signal.SIGKILL else ""
-        return "crashed", f"the case's process died from signal {name}{hint}"
+        return Ending.CRASHED, f"the case's process died from signal {name}{hint}"
     try:
         parsed = json.loads(outcome)
         return str(parsed["status"]), str(parsed.get("message", ""))
     except (ValueError, KeyError, TypeError):
-        return "error", f"the case's process exited (status {os.waitstatus_to_exitcode(status_code)}) without finishing"
+        return Ending.ERROR, f"the case's process exited (status {os.waitstatus_to_exitcode(status_code)}) without finishing"
 
 
 def kill_group(pid: int) -> None:

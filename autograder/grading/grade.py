@@ -1,6 +1,6 @@
 """`dlsys grade hwN SUBMISSION`: from a submission to a scored result.
 
-1. Load the manifest and the published answers (refused when stale).
+1. Load the published answers (refused when stale) and plan the (case, device) runs.
 2. Unpack the submission safely; keep only the manifest's student files.
 3. Release a fresh handout and copy those files over it (never the reference).
 4. Run the hidden suite on it in a sandbox; the values stream out as they are computed.
@@ -13,52 +13,46 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from autograder.course.manifest import Manifest
 from autograder.grading.answers import load_answers
-from autograder.grading.jobs import JOB_COMMAND, SUITES_DIR, prepare_job, suite_hash
-from autograder.grading.limits import job_limits
+from autograder.grading.job_folder import SUITES_DIR, suite_hash
+from autograder.grading.run_suite import SuiteRun, run_suite
 from autograder.grading.scoring import GradeResult, planned_runs, score_runs
-from autograder.grading.stream import RecordCollector
-from autograder.grading.submission import unpack_submission
+from autograder.grading.submission import Submission, unpack_submission
 from autograder.grading.workspace import project_with
-from autograder.manifest import load_manifest
-from autograder.sandbox import Job, Sandbox
+from autograder.sandbox import Sandbox
 
 
-def grade(homework: str, submission: Path, sandbox: Sandbox, *, gpu: bool = False, answers_folder: Path | None = None,
-          suites: Path = SUITES_DIR, on_start: Callable[[int], None] | None = None,
+def grade(manifest: Manifest, submission: Path, sandbox: Sandbox, *, gpu: bool = False,
+          answers_folder: Path | None = None, suites: Path = SUITES_DIR,
+          on_start: Callable[[int], None] | None = None,
           on_record: Callable[[dict], None] | None = None) -> GradeResult:
     """Grade one submission. `on_start(number of runs)` and `on_record(record)` report progress."""
     start = time.monotonic()
-    manifest = load_manifest(homework)
-    answers = load_answers(homework, suite_hash(homework, suites), answers_folder)
+    answers = load_answers(manifest.name, suite_hash(manifest.name, suites), answers_folder)
     runs, not_graded = planned_runs(answers, manifest.devices, gpu)
     if on_start:
         on_start(len(runs))
-    with tempfile.TemporaryDirectory(prefix=f"dlsys-grade-{homework}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"dlsys-grade-{manifest.name}-") as tmp:
         found = unpack_submission(submission, manifest.student_files, Path(tmp) / "submission")
         project = project_with(manifest, found.files, Path(tmp) / "project")
-        job_dir = prepare_job(manifest, project, Path(tmp) / "job", mode="grade", runs=runs, suites=suites)
         timeouts = {case.id: case.timeout for case in answers.cases}
-        limits = job_limits(manifest, [timeouts[case_id] for case_id, _ in runs])
-        collector = RecordCollector([f"{case_id}[{device}]" for case_id, device in runs])
-
-        def take(line: str) -> None:
-            record = collector.feed(line)
-            if record is not None and on_record:
-                on_record(record)
-
-        result = sandbox.run(Job(job_dir, JOB_COMMAND, limits, needs_gpu=any(d == "cuda" for _, d in runs)),
-                             on_line=take)
-    stopped = result.killed or (None if collector.records.done else
-                                f"the harness exited with status {result.returncode}")
-    graded = GradeResult(homework, score_runs(answers, runs, collector.records, stopped) + not_graded,
-                         sandbox=sandbox.name, build=collector.records.build, job_stopped=stopped)
-    graded.notices += [f"missing from the submission: {name} (the handout's version was graded)" for name in found.missing]
-    graded.notices += [f"ignored (not a student file): {name}" for name in found.ignored]
-    build = collector.records.build
-    if build is not None and not build.get("ok"):
-        graded.notices.append(f"the native build failed; its log ends with:\n{str(build.get('log', ''))[-1500:]}")
-    if stopped:
-        graded.notices.append(f"the grading job was stopped: {stopped}; last output:\n{result.stderr_tail[-1500:]}")
+        suite = run_suite(manifest, project, sandbox, Path(tmp) / "job", runs, timeouts, suites=suites,
+                          on_record=on_record)
+    graded = GradeResult(manifest.name, score_runs(answers, runs, suite.records, suite.stopped) + not_graded,
+                         sandbox=sandbox.name, build=suite.records.build, job_stopped=suite.stopped)
+    graded.notices = notices(found, suite)
     graded.seconds = time.monotonic() - start
     return graded
+
+
+def notices(found: Submission, suite: SuiteRun) -> list[str]:
+    """What the student should know beyond the cases: files missing or ignored, a failed build, a stopped job."""
+    said = [f"missing from the submission: {name} (the handout's version was graded)" for name in found.missing]
+    said += [f"ignored (not a student file): {name}" for name in found.ignored]
+    build = suite.records.build
+    if build is not None and not build.get("ok"):
+        said.append(f"the native build failed; its log ends with:\n{str(build.get('log', ''))[-1500:]}")
+    if suite.stopped:
+        said.append(f"the grading job was stopped: {suite.stopped}; last output:\n{suite.result.stderr_tail[-1500:]}")
+    return said

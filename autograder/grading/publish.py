@@ -14,73 +14,57 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from autograder.course.manifest import Manifest
+from autograder.dlsys_harness.protocol import Ending, run_id
 from autograder.errors import DlsysError
 from autograder.grading.answers import Answers, CaseAnswer, save_answers
-from autograder.grading.jobs import JOB_COMMAND, SUITES_DIR, prepare_job, suite_hash
-from autograder.grading.limits import job_limits
-from autograder.grading.stream import RecordCollector
+from autograder.grading.job_folder import SUITES_DIR, suite_hash
+from autograder.grading.run_suite import SuiteRun, list_cases, run_suite
 from autograder.grading.workspace import reference_project
-from autograder.manifest import Manifest, load_manifest
-from autograder.sandbox import Job, Sandbox
+from autograder.sandbox import Sandbox
 
 # Where the reference computes every answer (see the module docstring).
 REFERENCE_DEVICE = "cpu"
 
 
-def publish(homework: str, sandbox: Sandbox, *, answers_folder: Path | None = None,
-            suites: Path = SUITES_DIR, on_line: Callable[[str], None] | None = None) -> tuple[Answers, Path]:
+def publish(manifest: Manifest, sandbox: Sandbox, *, answers_folder: Path | None = None,
+            suites: Path = SUITES_DIR, on_record: Callable[[dict], None] | None = None) -> tuple[Answers, Path]:
     """Describe the suite, check it against the manifest, run it on the reference, save the answers."""
-    manifest = load_manifest(homework)
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix=f"dlsys-publish-{homework}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"dlsys-publish-{manifest.name}-") as tmp:
         project = reference_project(manifest, Path(tmp) / "reference")
-        cases = list_cases(manifest, project, Path(tmp) / "list", sandbox, suites)
+        cases = list_cases(manifest, project, sandbox, Path(tmp) / "list", suites=suites)
         check_points(manifest, cases)
         runs = [(case["id"], REFERENCE_DEVICE) for case in cases]
-        job_dir = prepare_job(manifest, project, Path(tmp) / "job", mode="grade", runs=runs, suites=suites)
-        limits = job_limits(manifest, [case["timeout"] for case in cases])
-        collector = RecordCollector([f"{case_id}[{device}]" for case_id, device in runs])
-
-        def take(line: str) -> None:
-            collector.feed(line)
-            if on_line:
-                on_line(line)
-
-        result = sandbox.run(Job(job_dir, JOB_COMMAND, limits), on_line=take)
-    found = collector.records
-    if found.build is not None and not found.build.get("ok"):
-        raise DlsysError(f"The reference's native code did not build:\n{found.build.get('log', '')}")
-    answers = []
-    for case, (case_id, device) in zip(cases, runs):
-        run = found.runs[f"{case_id}[{device}]"]
-        if run.status != "ok":
-            why = run.message or (result.killed and f"the job was stopped ({result.killed})") or "it never ended"
-            raise DlsysError(f"The reference fails case {case_id} on {device}: {run.status or 'did not finish'}: {why}."
-                             f"\n{result.stderr_tail[-2000:]}")
-        if not run.values:
-            raise DlsysError(f"Case {case_id} reports no value: a case must report what it computed.")
-        twice = [name for name, reported in run.values.items() if len(reported) > 1]
-        if twice:
-            raise DlsysError(f"Case {case_id} reports {', '.join(twice)} more than once: give each value its own name.")
-        answers.append(CaseAnswer(
-            id=case_id, part=case["part"], points=case["points"], rtol=case["rtol"], atol=case["atol"],
-            devices=tuple(case["devices"]), timeout=case["timeout"],
-            values={name: reported[0] for name, reported in run.values.items()}))
-    published = Answers(homework=homework, suite_hash=suite_hash(homework, suites),
+        timeouts = {case["id"]: case["timeout"] for case in cases}
+        suite = run_suite(manifest, project, sandbox, Path(tmp) / "job", runs, timeouts, suites=suites,
+                          on_record=on_record)
+    build = suite.records.build
+    if build is not None and not build.get("ok"):
+        raise DlsysError(f"The reference's native code did not build:\n{build.get('log', '')}")
+    published = Answers(homework=manifest.name, suite_hash=suite_hash(manifest.name, suites),
                         published_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        reference_seconds=round(time.monotonic() - start, 2), cases=tuple(answers))
+                        reference_seconds=round(time.monotonic() - start, 2),
+                        cases=tuple(case_answer(case, suite) for case in cases))
     return published, save_answers(published, answers_folder)
 
 
-def list_cases(manifest: Manifest, project: Path, dest: Path, sandbox: Sandbox, suites: Path) -> list[dict]:
-    """The suite's case descriptions, as the harness reads them inside a sandbox."""
-    job_dir = prepare_job(manifest, project, dest, mode="list", suites=suites)
-    collector = RecordCollector()
-    result = sandbox.run(Job(job_dir, JOB_COMMAND, job_limits(manifest, [])), on_line=collector.feed)
-    if not collector.records.done:
-        raise DlsysError(f"The {manifest.name} suite could not be read (exit {result.returncode}):\n"
-                         f"{result.stderr_tail[-3000:]}")
-    return collector.records.cases
+def case_answer(case: dict, suite: SuiteRun) -> CaseAnswer:
+    """A listed case with the values the reference reported on REFERENCE_DEVICE, refused
+    unless the reference ended the case normally and reported each value once."""
+    run = suite.records.runs[run_id(case["id"], REFERENCE_DEVICE)]
+    if run.status != Ending.OK:
+        why = run.message or (suite.stopped and f"the job was stopped ({suite.stopped})") or "it never ended"
+        raise DlsysError(f"The reference fails case {case['id']} on {REFERENCE_DEVICE}: "
+                         f"{run.status or 'did not finish'}: {why}.\n{suite.result.stderr_tail[-2000:]}")
+    if not run.values:
+        raise DlsysError(f"Case {case['id']} reports no value: a case must report what it computed.")
+    twice = [name for name, reported in run.values.items() if len(reported) > 1]
+    if twice:
+        raise DlsysError(f"Case {case['id']} reports {', '.join(twice)} more than once: give each value its own name.")
+    return CaseAnswer(id=case["id"], part=case["part"], points=case["points"], rtol=case["rtol"], atol=case["atol"],
+                      devices=tuple(case["devices"]), timeout=case["timeout"],
+                      values={name: reported[0] for name, reported in run.values.items()})
 
 
 def check_points(manifest: Manifest, cases: list[dict]) -> None:

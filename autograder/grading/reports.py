@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from autograder.course.manifest import Manifest
 from autograder.grading.scoring import PASSED, GradeResult
-from autograder.manifest import Manifest
 
 
 def to_json(result: GradeResult, manifest: Manifest) -> dict:

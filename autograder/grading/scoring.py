@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autograder.dlsys_harness import values
+from autograder.dlsys_harness.protocol import ENDING_WORDS, Ending, run_id
 from autograder.grading.answers import Answers, CaseAnswer
 from autograder.grading.stream import JobRecords, RunRecord
 
 PASSED, FAILED, NOT_GRADED = "passed", "failed", "not graded"
-# How a run that did not pass ended, as the feedback says it.
-ENDINGS = {"not_implemented": "not implemented", "error": "error", "timeout": "time limit",
-           "crashed": "crashed"}
 
 
 @dataclass
@@ -36,7 +34,7 @@ class CaseResult:
 
     @property
     def run(self) -> str:
-        return f"{self.case}[{self.device}]"
+        return run_id(self.case, self.device)
 
 
 @dataclass
@@ -101,7 +99,7 @@ def score_runs(answers: Answers, runs: list[tuple[str, str]], found: JobRecords,
                job_stopped: str | None) -> list[CaseResult]:
     """A result for every planned run, from what the job reported."""
     by_id = {case.id: case for case in answers.cases}
-    return [score_run(by_id[case_id], device, found.runs.get(f"{case_id}[{device}]"), job_stopped)
+    return [score_run(by_id[case_id], device, found.runs.get(run_id(case_id, device)), job_stopped)
             for case_id, device in runs]
 
 
@@ -113,8 +111,8 @@ def score_run(case: CaseAnswer, device: str, run: RunRecord | None, job_stopped:
             "the case never finished"
         return result
     result.seconds = run.seconds
-    if run.status != "ok":
-        result.status = ENDINGS.get(run.status, "error")
+    if run.status != Ending.OK:
+        result.status = ENDING_WORDS.get(run.status, ENDING_WORDS[Ending.ERROR])
         result.feedback = run.message or result.status
         return result
     problems = [problem for name, expected in case.values.items()

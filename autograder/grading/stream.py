@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from autograder.dlsys_harness import records
+from autograder.dlsys_harness.protocol import RecordKind
 
 
 @dataclass
@@ -18,7 +19,7 @@ class RunRecord:
 
     run: str
     started: bool = False
-    status: str | None = None  # None: the run never ended (the job stopped first)
+    status: str | None = None  # a protocol.Ending; None: the run never ended (the job stopped first)
     message: str = ""
     seconds: float = 0.0
     values: dict[str, list[dict]] = field(default_factory=dict)
@@ -46,19 +47,19 @@ class RecordCollector:
         if record is None:
             return None
         kind = record["kind"]
-        if kind == "case":
+        if kind == RecordKind.CASE:
             self.records.cases.append(record)
-        elif kind == "build" and self.records.build is None:
+        elif kind == RecordKind.BUILD and self.records.build is None:
             self.records.build = record
-        elif kind == "done":
+        elif kind == RecordKind.DONE:
             self.records.done = True
-        elif kind in ("start", "value", "end") and record.get("run") in self.records.runs:
+        elif kind in (RecordKind.START, RecordKind.VALUE, RecordKind.END) and record.get("run") in self.records.runs:
             run = self.records.runs[record["run"]]
-            if kind == "start":
+            if kind == RecordKind.START:
                 run.started = True
-            elif kind == "value" and isinstance(record.get("name"), str):
+            elif kind == RecordKind.VALUE and isinstance(record.get("name"), str):
                 run.values.setdefault(record["name"], []).append(record.get("value"))
-            elif kind == "end":  # the harness writes the last one, after the case's process is gone
+            elif kind == RecordKind.END:  # the harness writes the last one, after the case's process is gone
                 run.status = str(record.get("status"))
                 run.message = str(record.get("message", ""))[:2000]
                 run.seconds = float(record.get("seconds", 0.0)) if isinstance(record.get("seconds"), (int, float)) else 0.0

@@ -10,8 +10,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from autograder.manifest import Manifest
-from autograder.release import release
+from autograder.course.manifest import Manifest
+from autograder.course.release import release
 
 
 def project_with(manifest: Manifest, student_files: dict[str, Path], dest: Path) -> Path:
@@ -19,7 +19,7 @@ def project_with(manifest: Manifest, student_files: dict[str, Path], dest: Path)
     unknown = set(student_files) - set(manifest.student_files)
     if unknown:
         raise ValueError(f"not student files of {manifest.name}: {sorted(unknown)}")
-    release(manifest.name, dest, root=manifest.root.parent)
+    release(manifest, dest)
     for name, source in student_files.items():
         shutil.copyfile(source, dest / name)
     return dest

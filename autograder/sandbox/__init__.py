@@ -1,27 +1,31 @@
 """Sandboxes: where graded code runs, and how to pick one.
 
-Every sandbox runs the same `Job` (see job.py for the view from inside) and returns a
-`JobResult`:
+Every sandbox runs the same `Job` (job.py: a command over a job folder, with limits; the
+view from inside) and returns a `JobResult`. A job folder holding `hello.py` runs as
 
-    from autograder.sandbox import Job, Limits, pick_sandbox
-    result = pick_sandbox().run(Job(job_dir, ("python3", "/job/run.py"), Limits(wall_seconds=60)), on_line=print)
+    from autograder.sandbox import Job, JobLimits, pick_sandbox
+    result = pick_sandbox().run(Job(job_dir, ("python3", "/job/hello.py"), JobLimits(wall_seconds=60)),
+                                on_line=print)
 
-- `DockerSandbox` (docker.py): production; a container of the grader image per job.
-- `LocalSandbox` (local.py): bubblewrap + rlimits + cgroups where no Docker engine answers;
-  `LocalSandbox(isolated=False)` is a plain subprocess with limits, for trusted code only.
+(grading's job runs the harness instead: `autograder/grading/run_suite.py`).
+
+- `DockerSandbox` (docker.py): production; a container of the grader image per job, which
+  image.py builds (`dlsys grader-image`).
+- `LocalSandbox` (local.py): bubblewrap (bwrap.py) + rlimits (rlimits.py) + cgroups
+  (cgroups.py) where no Docker engine answers; `LocalSandbox(isolated=False)` is a plain
+  subprocess with limits, for trusted code only.
+- output.py: the output rules (stdout cap, stderr tail, lines as they come) both apply.
+
+Only `autograder.grading` imports this package (and the CLI, to pick a sandbox and build the image).
 """
 from __future__ import annotations
 
 from autograder.errors import DlsysError
-from autograder.sandbox.docker import (
-    GRADER_IMAGE,
-    DockerSandbox,
-    build_grader_image,
-    docker_available,
-    image_exists,
-)
-from autograder.sandbox.job import Job, JobResult, Limits, OutputCollector, Sandbox
+from autograder.sandbox.docker import GRADER_IMAGE, DockerSandbox, docker_available, image_exists
+from autograder.sandbox.image import build_grader_image
+from autograder.sandbox.job import Job, JobLimits, JobResult, Sandbox
 from autograder.sandbox.local import LocalSandbox
+from autograder.sandbox.output import OutputCollector
 
 SANDBOX_KINDS = ("auto", "docker", "local", "plain")
 
@@ -31,7 +35,7 @@ __all__ = [
     "DockerSandbox",
     "Job",
     "JobResult",
-    "Limits",
+    "JobLimits",
     "LocalSandbox",
     "OutputCollector",
     "Sandbox",

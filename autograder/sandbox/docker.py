@@ -1,7 +1,7 @@
 """DockerSandbox: runs a job in a throw-away container of the grader image.
 
 The production sandbox. Each job gets a fresh container of `dlsys-grader:latest` (built
-from docker/grader.Dockerfile by `build_grader_image`) with:
+from docker/grader.Dockerfile by `build_grader_image`, image.py) with:
 
 - no network (`network_mode="none"`), all capabilities dropped, no-new-privileges, user
   65534:65534, a read-only root file system, tini as PID 1 (`init=True`);
@@ -21,28 +21,18 @@ imports, `docker_available()` is False, and `pick_sandbox` falls back to the loc
 """
 from __future__ import annotations
 
-import collections
-import importlib.metadata
-import os
-import platform
 import queue
-import re
-import shutil
-import stat
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+from autograder.dlsys_harness.protocol import KillReason
 from autograder.errors import DlsysError
-from autograder.sandbox.job import JOB_DIR, WORK_DIR, Job, JobResult, OutputCollector, checked_job_dir, job_env
+from autograder.sandbox.job import JOB_DIR, WORK_DIR, Job, JobResult, job_env, ready_job_dir
+from autograder.sandbox.output import OutputCollector
 
 GRADER_IMAGE = "dlsys-grader:latest"
-BASE_IMAGE = "local/debian:bookworm"
-DOCKER_DIR = Path(__file__).resolve().parents[2] / "docker"
 SANDBOX_USER = "65534:65534"
 _DRAIN_SECONDS = 10.0  # how long to wait for the output stream to end after a kill
 
@@ -55,7 +45,8 @@ def _sdk():
     return docker
 
 
-def _client(timeout: float = 60.0):
+def engine_client(timeout: float = 60.0):
+    """A client of the local Docker engine, or a DlsysError saying none answers."""
     docker = _sdk()
     try:
         client = docker.from_env(timeout=timeout)
@@ -101,7 +92,6 @@ def container_options(job: Job, image: str = GRADER_IMAGE, gpu: bool = False) ->
     """
     limits = job.limits
     tmpfs = f"rw,exec,nosuid,nodev,size={limits.scratch_mb}m,mode=1777"
-    cpu_seconds = int(limits.wall_seconds * max(1.0, limits.cpus)) + 2
     options: dict[str, Any] = {
         "image": image,
         "command": list(job.command),
@@ -124,7 +114,7 @@ def container_options(job: Job, image: str = GRADER_IMAGE, gpu: bool = False) ->
             {"name": "fsize", "soft": limits.file_size_mb * 2**20, "hard": limits.file_size_mb * 2**20},
             {"name": "nofile", "soft": limits.open_files, "hard": limits.open_files},
             {"name": "core", "soft": 0, "hard": 0},
-            {"name": "cpu", "soft": cpu_seconds, "hard": cpu_seconds},
+            {"name": "cpu", "soft": limits.cpu_seconds, "hard": limits.cpu_seconds},
         ],
         "log_config": {"type": "none", "config": {}},
         "stdin_open": False,
@@ -139,23 +129,6 @@ def container_options(job: Job, image: str = GRADER_IMAGE, gpu: bool = False) ->
 def gpu_wanted(job: Job, runtimes: dict | list) -> bool:
     """A GPU goes to the container when the job needs one and the engine can give it."""
     return job.needs_gpu and "nvidia" in runtimes
-
-
-def make_world_readable(folder: Path) -> None:
-    """Let uid 65534 read the job folder: o+r on files, o+rx on folders (and on files
-    their owner may execute)."""
-    paths = [folder]
-    for root, dirs, files in os.walk(folder):  # does not descend into linked folders
-        paths += [Path(root, name) for name in dirs + files]
-    for path in paths:
-        mode = path.lstat().st_mode
-        if stat.S_ISLNK(mode):
-            continue
-        wanted = mode | stat.S_IROTH | stat.S_IRGRP
-        if stat.S_ISDIR(mode) or mode & stat.S_IXUSR:
-            wanted |= stat.S_IXOTH | stat.S_IXGRP
-        if wanted != mode:
-            os.chmod(path, stat.S_IMODE(wanted))
 
 
 class DockerSandbox:
@@ -180,7 +153,7 @@ class DockerSandbox:
     @property
     def client(self):
         if self._client is None:
-            self._client = _client()
+            self._client = engine_client()
         return self._client
 
     def _check_image(self) -> None:
@@ -194,9 +167,8 @@ class DockerSandbox:
             ) from None
 
     def run(self, job: Job, on_line: Callable[[str], None] | None = None) -> JobResult:
-        job_dir = checked_job_dir(job)
+        ready_job_dir(job)
         self._check_image()
-        make_world_readable(job_dir)
         if self._runtimes is None:
             self._runtimes = self.client.info().get("Runtimes", {}) or {}
         options = container_options(job, self.image, gpu_wanted(job, self._runtimes))
@@ -228,7 +200,7 @@ class DockerSandbox:
             killed = reader.pump(collector, deadline)
             if killed is None:  # the output ended; the job may still be running
                 returncode = _wait(container, max(0.1, deadline - time.monotonic()))
-                killed = "time limit" if returncode is None else None
+                killed = KillReason.TIME_LIMIT if returncode is None else None
         finally:
             if returncode is None:
                 # The engine only finishes a kill once the job's output has been copied
@@ -241,7 +213,7 @@ class DockerSandbox:
             returncode = _wait(container, _DRAIN_SECONDS)
         container.reload()
         if killed is None and returncode != 0 and container.attrs["State"].get("OOMKilled"):
-            killed = "memory limit"
+            killed = KillReason.MEMORY_LIMIT
         stdout, stderr_tail = collector.finish()
         return JobResult(returncode, stdout, stderr_tail, seconds, killed)
 
@@ -287,18 +259,18 @@ class _StreamReader(threading.Thread):
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return "time limit"
+                return KillReason.TIME_LIMIT
             try:
                 item = self.chunks.get(timeout=remaining)
             except queue.Empty:
-                return "time limit"
+                return KillReason.TIME_LIMIT
             if item is _END or isinstance(item, Exception):
                 return None
             out, err = item
             if err:
                 collector.err(err)
             if out and not collector.out(out):
-                return "output limit"
+                return KillReason.OUTPUT_LIMIT
 
 
 def _wait(container, timeout: float) -> int | None:
@@ -314,163 +286,3 @@ def _kill(container) -> None:
         container.kill()
     except Exception:  # it ended on its own meanwhile
         pass
-
-
-PYTHON_VERSION = "3.11"  # python3 of BASE_IMAGE (Debian bookworm)
-WHEEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlsys" / "wheels"
-# The wheel platforms asked for: manylinux_2_28 down to manylinux2014 (glibc 2.17), i.e.
-# wheels that run on any base with glibc >= 2.28 (Debian 10+, Ubuntu 20.04+).
-_MANYLINUX = tuple(f"manylinux_2_{minor}" for minor in range(28, 16, -1)) + ("manylinux2014",)
-
-
-def _host_version(name: str) -> str | None:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def _pip_download(requirements: list[str], python_version: str, dest: Path) -> tuple[int, str]:
-    """Run the host's pip download of binary wheels for the image's platform and Python;
-    (exit status, output)."""
-    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine().lower())
-    command = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--python-version", python_version,
-               "--implementation", "cp", "--dest", str(dest), "--no-input", "--disable-pip-version-check"]
-    for tag in _MANYLINUX:
-        command += ["--platform", f"{tag}_{arch}"]
-    done = subprocess.run(command + requirements, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
-    return done.returncode, done.stdout
-
-
-def grader_wheels(
-    python_version: str = PYTHON_VERSION,
-    cache: Path | None = None,
-    progress: Callable[[str], None] | None = None,
-    download: Callable[[list[str], str, Path], tuple[int, str]] | None = None,
-) -> list[Path]:
-    """The wheels the grader image installs, for CPython `python_version`: pip, and numpy and
-    pybind11 at the versions installed on this (the grader) host.
-
-    They are downloaded once by the host's pip into `cache`/`python_version` (default
-    ~/.cache/dlsys/wheels/PY) and found there afterwards: a manifest per (numpy, pybind11)
-    pair names the files. When numpy at the host's version has no wheel for that Python
-    (numpy 2.3+ needs Python 3.11+), the newest numpy of the same major version is taken
-    instead (the promotion rules, NEP 50 since 2.0, are the same), and `progress` says so.
-    `download(requirements, python_version, dest)` -> (status, output) fetches them
-    (default: the host's `pip download`, `_pip_download`).
-    """
-    show = progress or (lambda line: None)
-    download = download or _pip_download
-    if not re.fullmatch(r"3\.\d+", python_version):
-        raise DlsysError(f"python_version must read like 3.11, not {python_version!r}")
-    numpy_version = _host_version("numpy")
-    if numpy_version is None:
-        raise DlsysError("numpy is not installed on this host: the grader image installs the host's numpy version")
-    pybind11_version = _host_version("pybind11")
-    folder = (cache or WHEEL_CACHE) / python_version
-    manifest = folder / f"numpy-{numpy_version}_pybind11-{pybind11_version or 'any'}.txt"
-    if manifest.is_file():
-        wheels = [folder / name for name in manifest.read_text().split()]
-        if wheels and all(wheel.is_file() for wheel in wheels):
-            return wheels
-    folder.mkdir(parents=True, exist_ok=True)
-    pybind11 = f"pybind11=={pybind11_version}" if pybind11_version else "pybind11"
-    if pybind11_version is None:
-        show("pybind11 is not installed on this host: the grader image gets the newest pybind11")
-    with tempfile.TemporaryDirectory(prefix="download-", dir=folder) as scratch:
-        show(f"downloading wheels for Python {python_version}: pip, numpy=={numpy_version}, {pybind11}")
-        status, output = download(["pip", f"numpy=={numpy_version}", pybind11], python_version, Path(scratch))
-        if status != 0 and "matching distribution found for numpy" in output:
-            major = int(numpy_version.split(".")[0])
-            show(f"numpy {numpy_version} has no wheel for Python {python_version}; "
-                 f"taking the newest numpy {major}.x instead")
-            status, output = download(["pip", f"numpy>={major},<{major + 1}", pybind11], python_version, Path(scratch))
-        if status != 0:
-            tail = "\n".join(output.strip().splitlines()[-8:])
-            raise DlsysError(f"pip download of the grader image's wheels for Python {python_version} failed:\n{tail}")
-        names = sorted(path.name for path in Path(scratch).glob("*.whl"))
-        for name in ("pip-", "numpy-", "pybind11-"):
-            if not any(n.startswith(name) for n in names):
-                raise DlsysError(f"pip download gave no {name[:-1]} wheel for Python {python_version}")
-        for name in names:
-            os.replace(Path(scratch, name), folder / name)
-    partial = manifest.with_name(f"{manifest.name}.{os.getpid()}.tmp")
-    partial.write_text("".join(f"{name}\n" for name in names))
-    os.replace(partial, manifest)
-    return [folder / name for name in names]
-
-
-def prepare_build_context(
-    context: Path,
-    python_version: str = PYTHON_VERSION,
-    cache: Path | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> Path:
-    """Fill the empty or new folder `context` with the grader image's build context: a copy of
-    docker/ and wheels/ (see `grader_wheels`). The files are byte-identical from one call to
-    the next while nothing changed (same content and mode; docker's cache ignores mtimes),
-    so a rebuild reuses every layer."""
-    context = Path(context)
-    shutil.copytree(DOCKER_DIR, context, ignore=shutil.ignore_patterns("wheels", "__pycache__"), dirs_exist_ok=True)
-    wheels = context / "wheels"
-    wheels.mkdir()
-    for wheel in grader_wheels(python_version, cache, progress):
-        shutil.copyfile(wheel, wheels / wheel.name)
-    for path in [context, *context.rglob("*")]:
-        os.chmod(path, 0o755 if path.is_dir() else 0o644)
-    return context
-
-
-def build_grader_image(
-    base: str = BASE_IMAGE,
-    tag: str = GRADER_IMAGE,
-    progress: Callable[[str], None] | None = None,
-    python_version: str = PYTHON_VERSION,
-    wheel_cache: Path | None = None,
-) -> str:
-    """Build docker/grader.Dockerfile on `base` as `tag`; returns the image id.
-
-    The build context is a temporary folder holding a copy of docker/ and the wheels of pip,
-    numpy and pybind11 at this host's versions (`prepare_build_context`): nothing of the
-    repository's code (and so no reference solution) can enter the image, and the image
-    runs the numpy the reference runs with. `python_version` is the python3 of `base` as
-    MAJOR.MINOR: "3.11" for Debian bookworm (the default base), "3.12" for an ubuntu24.04
-    CUDA base, "3.10" for ubuntu22.04 (which gets numpy 2.2.x: numpy 2.3+ has no wheels
-    for Python 3.10); the build fails with a clear message when it does not match.
-    Wheels are cached in `wheel_cache` (default ~/.cache/dlsys/wheels). Progress lines go
-    to `progress` (default: stderr). The wheel cache and Docker's layer cache make a
-    rebuild a fast no-op.
-    """
-    show = progress or (lambda line: print(line, file=sys.stderr, flush=True))
-    client = _client(timeout=600)
-    image_id = None
-    recent: collections.deque[str] = collections.deque(maxlen=6)  # the build's last lines, for an error
-    try:
-        with tempfile.TemporaryDirectory(prefix="dlsys-grader-context-") as context:
-            prepare_build_context(Path(context), python_version, wheel_cache, show)
-            for chunk in client.api.build(
-                path=context,
-                dockerfile="grader.Dockerfile",
-                tag=tag,
-                buildargs={"BASE": base, "PYTHON_VERSION": python_version},
-                rm=True,
-                forcerm=True,
-                pull=False,
-                decode=True,
-            ):
-                if "error" in chunk:
-                    said = "".join(f"\n  {line}" for line in recent)
-                    error = chunk["error"].strip()
-                    raise DlsysError(f"building {tag} from docker/grader.Dockerfile failed: {error}{said}")
-                if "stream" in chunk:
-                    for line in chunk["stream"].splitlines():
-                        if line.strip():
-                            show(line)
-                        if plain := re.sub(r"\x1b\[[0-9;]*m", "", line).strip():  # no colour codes
-                            recent.append(plain)
-                if "aux" in chunk and "ID" in chunk["aux"]:
-                    image_id = chunk["aux"]["ID"]
-        return image_id or client.images.get(tag).id
-    finally:
-        client.close()

@@ -14,23 +14,25 @@ files copied over it, the hidden suite, the harness) and a command. Inside any s
   DLSYS_JOB_DIR / DLSYS_WORK_DIR (`/job` and `/work`; the real folders in the local
   sandbox's non-isolated mode, which is why job commands should prefer them).
 
-`OutputCollector` is the one implementation of the output rules that every sandbox feeds.
+`OutputCollector` (output.py) is the one implementation of the output rules that every sandbox feeds.
 """
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
-JOB_DIR_VAR = "DLSYS_JOB_DIR"
-WORK_DIR_VAR = "DLSYS_WORK_DIR"
+from autograder.dlsys_harness.protocol import JOB_DIR_VAR, WORK_DIR_VAR
+from autograder.errors import DlsysError
 
 JOB_DIR = "/job"
 WORK_DIR = "/work"
 
 
 @dataclass(frozen=True)
-class Limits:
+class JobLimits:
     """What a job may use. Wall-clock time is enforced from outside the sandbox."""
 
     wall_seconds: float = 600.0
@@ -43,6 +45,12 @@ class Limits:
     open_files: int = 1024
     scratch_mb: int = 1024  # size of each of /work and /tmp, where the sandbox can bound it
 
+    @property
+    def cpu_seconds(self) -> int:
+        """The CPU-time rlimit: the wall-clock limit on every CPU, and a little more, so that the
+        wall-clock kill from outside, not this limit, normally stops a job."""
+        return int(self.wall_seconds * max(1.0, self.cpus)) + 2
+
 
 @dataclass(frozen=True)
 class Job:
@@ -50,7 +58,7 @@ class Job:
 
     job_dir: Path
     command: tuple[str, ...]
-    limits: Limits = Limits()
+    limits: JobLimits = JobLimits()
     needs_gpu: bool = False
     env: dict[str, str] = field(default_factory=dict)
 
@@ -67,7 +75,7 @@ class JobResult:
     stdout: bytes
     stderr_tail: str
     seconds: float
-    killed: str | None = None  # "time limit", "memory limit", "output limit"
+    killed: str | None = None  # a protocol.KillReason
 
     @property
     def ok(self) -> bool:
@@ -82,16 +90,32 @@ class Sandbox(Protocol):
     def run(self, job: Job, on_line: Callable[[str], None] | None = None) -> JobResult: ...
 
 
-def checked_job_dir(job: Job) -> Path:
-    """The job's folder, after refusing a job no sandbox can run."""
-    from autograder.errors import DlsysError
-
+def ready_job_dir(job: Job) -> Path:
+    """The job's folder, readable by the sandbox's user; a job no sandbox can run is refused."""
     job_dir = Path(job.job_dir)
     if not job_dir.is_dir():
         raise DlsysError(f"job folder {job_dir} does not exist or is not a folder")
     if not job.command:
         raise DlsysError("the job has no command")
+    make_world_readable(job_dir)
     return job_dir
+
+
+def make_world_readable(folder: Path) -> None:
+    """Let uid 65534 read the job folder: o+r on files, o+rx on folders (and on files
+    their owner may execute)."""
+    paths = [folder]
+    for root, dirs, files in os.walk(folder):  # does not descend into linked folders
+        paths += [Path(root, name) for name in dirs + files]
+    for path in paths:
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            continue
+        wanted = mode | stat.S_IROTH | stat.S_IRGRP
+        if stat.S_ISDIR(mode) or mode & stat.S_IXUSR:
+            wanted |= stat.S_IXOTH | stat.S_IXGRP
+        if wanted != mode:
+            os.chmod(path, stat.S_IMODE(wanted))
 
 
 def job_env(job: Job, job_dir: str = JOB_DIR, work_dir: str = WORK_DIR) -> dict[str, str]:
@@ -109,56 +133,3 @@ def job_env(job: Job, job_dir: str = JOB_DIR, work_dir: str = WORK_DIR) -> dict[
     }
     env.update(job.env)
     return env
-
-
-class OutputCollector:
-    """Applies the output rules to a job's streams, chunk by chunk, in bounded memory.
-
-    stdout is kept up to `limits.stdout_bytes`; `out()` returns False once a chunk goes
-    past it (the sandbox then kills the job). `on_line` gets each complete stdout line,
-    decoded as UTF-8 (bad bytes replaced) and without its newline, as soon as it is
-    complete; a last line without a newline is passed at `finish()`, unless the output
-    limit was hit. Only the last `limits.stderr_bytes` of stderr are kept.
-    """
-
-    def __init__(self, limits: Limits, on_line: Callable[[str], None] | None = None) -> None:
-        self._cap = limits.stdout_bytes
-        self._tail_cap = limits.stderr_bytes
-        self._on_line = on_line
-        self.stdout = bytearray()
-        self._line_start = 0
-        self._tail = bytearray()
-        self.overflow = False
-
-    def out(self, data: bytes) -> bool:
-        """Take a stdout chunk; False when the job went past the stdout cap."""
-        if self.overflow:
-            return False
-        room = self._cap - len(self.stdout)
-        if len(data) > room:
-            data = data[:room]
-            self.overflow = True
-        scan_from = len(self.stdout)
-        self.stdout += data
-        if self._on_line is not None:
-            while (end := self.stdout.find(b"\n", scan_from)) >= 0:
-                line = bytes(self.stdout[self._line_start : end])
-                self._line_start = scan_from = end + 1
-                self._on_line(line.decode("utf-8", "replace"))
-        return not self.overflow
-
-    def err(self, data: bytes) -> None:
-        """Take a stderr chunk, keeping only the tail."""
-        if len(data) >= self._tail_cap:
-            self._tail[:] = data[len(data) - self._tail_cap :]
-            return
-        self._tail += data
-        if len(self._tail) > self._tail_cap:
-            del self._tail[: len(self._tail) - self._tail_cap]
-
-    def finish(self) -> tuple[bytes, str]:
-        """(stdout, stderr tail) once the streams are closed."""
-        if self._on_line is not None and not self.overflow and self._line_start < len(self.stdout):
-            self._on_line(bytes(self.stdout[self._line_start :]).decode("utf-8", "replace"))
-            self._line_start = len(self.stdout)
-        return bytes(self.stdout), bytes(self._tail).decode("utf-8", "replace")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import textwrap
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+
+from autograder.sandbox import Job, JobLimits
 
 
 class FileServer:
@@ -171,12 +177,12 @@ def host_ip() -> str | None:
 @pytest.fixture(scope="session")
 def published_answers(tmp_path_factory, local_sandbox):
     """Answers of every homework's real suite, published from the reference in the local sandbox."""
+    from autograder.course.manifest import load_manifests
     from autograder.grading.publish import publish
-    from autograder.manifest import load_manifests
 
     folder = tmp_path_factory.mktemp("answers")
     for manifest in load_manifests():
-        publish(manifest.name, local_sandbox, answers_folder=folder)
+        publish(manifest, local_sandbox, answers_folder=folder)
     return folder
 
 
@@ -184,7 +190,7 @@ def copy_suite(homework, suites):
     """A copy of a homework's hidden suite (and the shared helpers) under `suites`, to edit in a test."""
     import shutil
 
-    from autograder.grading.jobs import SHARED_SUITE, SUITES_DIR
+    from autograder.grading.job_folder import SHARED_SUITE, SUITES_DIR
 
     for name in (homework, SHARED_SUITE):
         shutil.copytree(SUITES_DIR / name, suites / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -195,10 +201,92 @@ def copy_student_files(homework, folder):
     """A submission folder holding the reference's own student files, to grade or to tamper with."""
     import shutil
 
-    from autograder.manifest import load_manifest
+    from autograder.course.manifest import load_manifest
 
     manifest = load_manifest(homework)
     for name in manifest.student_files:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(manifest.root / name, folder / name)
     return folder
+
+
+# ----------------------------------------------------------------------------- sandbox jobs
+
+IS_ROOT = os.geteuid() == 0
+
+
+def make_job(folder: Path, code: str, args: tuple[str, ...] = (), **limits) -> Job:
+    """A job folder holding x.py, run as `python3 /job/x.py ARGS`."""
+    job_dir = folder / f"job-{uuid.uuid4().hex[:8]}"
+    job_dir.mkdir(parents=True)
+    (job_dir / "x.py").write_text(textwrap.dedent(code))
+    return Job(job_dir, ("python3", "/job/x.py", *args), JobLimits(**limits))
+
+
+def run_code(sandbox, folder: Path, code: str, args=(), on_line=None, **limits):
+    """Run `code` as a job in `sandbox` (see make_job)."""
+    return sandbox.run(make_job(folder, code, args, **limits), on_line=on_line)
+
+
+def marker() -> str:
+    return f"dlsys-sandbox-test-{uuid.uuid4().hex}"
+
+
+# ----------------------------------------------------------------------------- a toy suite
+
+TOY_SUITE = '''
+import os, signal, sys, time
+import numpy as np
+from dlsys_harness import case, report
+
+@case(part="forward", points=1)
+def adds():
+    import needle as ndl
+    report("out", (ndl.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3)) + 1).numpy())
+
+@case(part="forward", points=1, devices=("cpu", "cuda"))
+def gets_the_device(device):
+    report("is_cpu", int(device == "cpu"))
+
+@case(part="forward", points=1, timeout=1)
+def loops_forever():
+    while True:
+        pass
+
+@case(part="forward", points=1)
+def segfaults():
+    import ctypes
+    ctypes.string_at(0)
+
+@case(part="forward", points=1)
+def not_implemented():
+    print("stray output from student code")
+    raise NotImplementedError()
+
+@case(part="forward", points=1)
+def raises():
+    {}["missing"]
+
+@case(part="forward", points=1)
+def exits_early():
+    os._exit(3)
+
+@case(part="forward", points=1)
+def reports_a_string():
+    report("bad", "text")
+
+@case(part="forward", points=1)
+def leaves_a_child_behind():
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+    report("parent", 1)
+'''
+
+
+@pytest.fixture
+def toy_suites(tmp_path):
+    folder = tmp_path / "suites" / "hw1"
+    folder.mkdir(parents=True)
+    (folder / "cases_toy.py").write_text(textwrap.dedent(TOY_SUITE))
+    return tmp_path / "suites"

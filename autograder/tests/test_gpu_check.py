@@ -6,7 +6,6 @@ script uses and, where a test wants one, a fake `nvidia-smi`, so the result is t
 machine with a real GPU. Nothing is built: a test either stops at the skip, asks for a dry run,
 or runs the steps with a fake `python3` that only prints.
 """
-import os
 import re
 import shutil
 import stat

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.manifest import load_manifest
+from autograder.course.manifest import load_manifest
+from autograder.course.tree import snapshot_files
 from autograder.paths import REPO_ROOT, homework_dirs
-from autograder.tree import snapshot_files
 
 HOMEWORKS = homework_dirs()
 NEEDLE_SNAPSHOTS = [d for d in HOMEWORKS if (d / "python" / "needle").is_dir()]

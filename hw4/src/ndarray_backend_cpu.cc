@@ -7,8 +7,8 @@
 // Built by `pip install -e .` (CMake: -O3 -march=native -fopenmp-simd -Wall, OpenMP linked), or
 // by hand from the repository root:
 //   c++ -O3 -march=native -fopenmp -fopenmp-simd -Wall -shared -fPIC -std=c++17
-//       $(python -m pybind11 --includes) hw3/src/ndarray_backend_cpu.cc
-//       -o hw3/python/needle/backend_ndarray/ndarray_backend_cpu$(python3-config --extension-suffix)
+//       $(python -m pybind11 --includes) hw4/src/ndarray_backend_cpu.cc
+//       -o hw4/python/needle/backend_ndarray/ndarray_backend_cpu$(python3-config --extension-suffix)
 // (one command line).
 //
 // Speed comes from three things: loops the compiler vectorises (`omp simd`, branch-free bodies),

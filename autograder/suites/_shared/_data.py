@@ -5,7 +5,6 @@ loads the suite, before any student code. No course data is ever read.
 """
 import contextlib
 import gzip
-import pickle
 import shutil
 import struct
 import tempfile
@@ -31,18 +30,6 @@ def write_idx_labels(path, labels, magic=2049):
     with gzip.open(path, "wb") as f:
         f.write(struct.pack(">2I", magic, len(labels)))
         f.write(labels.astype(np.uint8).tobytes())
-
-
-def write_cifar10_batch(path, data, labels, name="batch"):
-    """A CIFAR-10 python batch file as the real ones are: a dict with bytes keys, b"data" a uint8
-    (n, 3072) array (red, green, blue planes of 32 x 32), b"labels" a list of ints, pickled with
-    protocol 2 (the real files were written by Python 2). `dlsys demo` writes its generated
-    CIFAR-10 with it too."""
-    batch = {b"batch_label": name.encode(), b"labels": [int(label) for label in labels],
-             b"data": np.asarray(data, dtype=np.uint8),
-             b"filenames": [f"image_{i}.png".encode() for i in range(len(labels))]}
-    with open(path, "wb") as f:
-        pickle.dump(batch, f, protocol=2)
 
 
 @contextlib.contextmanager

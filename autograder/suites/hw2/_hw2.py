@@ -16,9 +16,6 @@ from _data import normal  # noqa: F401 (the cases import them from here)
 from _values import f64, scalar  # noqa: F401
 
 
-
-
-
 def labels(seed, count, classes):
     """uint8 labels in [0, classes), from a generator of their own."""
     return np.random.default_rng(seed).integers(0, classes, count).astype(np.uint8)

@@ -19,9 +19,8 @@ and no expected value is all zeros or equal to an input.
 """
 import numpy as np
 
-from _data import normal, uniform  # noqa: F401 (the cases import them from here)
-
 from dlsys_harness import case, report
+from _data import normal, uniform  # noqa: F401 (the cases import them from here)
 
 # The backend families of the manifest: each has a _cpp part (run on "cpu", nd.cpu()) and a
 # _cuda part (run on "cuda", nd.cuda()).

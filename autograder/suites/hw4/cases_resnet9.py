@@ -23,7 +23,8 @@ go); the loops rtol = atol = 1e-4.
 import numpy as np
 
 from dlsys_harness import case, report
-from _data import temporary_folder, write_cifar10_batch
+from _data import temporary_folder
+from _formats import write_cifar10_batch
 from _hw4 import device, f64, normal, report_fingerprints, scalar, tensor
 
 DATA = dict(rtol=1e-6, atol=1e-6, timeout=30)

@@ -1,0 +1,21 @@
+"""The `dlsys` command, one module per audience; `dlsys --help` lists the verbs in these groups.
+
+- develop.py: working in this repository (demo, test, doctor, data).
+- course.py: authoring the course (snapshots, release).
+- grading.py: grading (grader-image, publish, grade).
+
+Each command parses its options and calls a plain function of the package; console.py turns a
+`DlsysError` into a one-line message and exit status 1, while anything else is a bug and keeps
+its traceback.
+"""
+import typer
+
+from autograder.cli import course, develop, grading
+
+app = typer.Typer(
+    help="Deep Learning Systems course infrastructure: needle homeworks, tests, data and grading.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+for group in (develop, course, grading):
+    app.add_typer(group.app)  # no name: the group's verbs sit at the top, under its help panel

@@ -1,0 +1,1 @@
+"""The student's side: `submit.py`, which `dlsys release` copies verbatim into every handout."""

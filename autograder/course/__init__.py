@@ -1,0 +1,1 @@
+"""Course authoring: manifests, solution regions, snapshots kept in step, and handout releases."""

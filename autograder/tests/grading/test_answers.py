@@ -1,0 +1,42 @@
+"""Published answers: written whole, read back as written, refused when missing, broken or stale."""
+import json
+
+import pytest
+
+from autograder.errors import DlsysError
+from autograder.grading import answers as answers_module
+from autograder.grading.answers import Answers, CaseAnswer, answers_path, load_answers, save_answers
+
+
+def published(suite_hash="abc123"):
+    case = CaseAnswer(id="cases_ops.add", part="forward", points=2.0, rtol=1e-5, atol=1e-6, devices=("cpu", "cuda"),
+                      timeout=10.0, values={"out": {"dtype": "f4", "shape": [1], "data": "AACAPw=="}})
+    return Answers(homework="hw1", suite_hash=suite_hash, published_at="2026-01-01T00:00:00+00:00",
+                   reference_seconds=1.5, cases=(case,))
+
+
+def test_saved_answers_load_back_equal(tmp_path):
+    path = save_answers(published(), tmp_path)
+    assert path == answers_path("hw1", tmp_path) == tmp_path / "hw1.json"
+    assert load_answers("hw1", "abc123", tmp_path) == published()
+    assert not list(tmp_path.glob("*.tmp"))  # written through a temporary file, then renamed
+
+
+def test_the_answers_dir_is_the_environments_or_the_repositorys(monkeypatch, tmp_path):
+    monkeypatch.setenv("DLSYS_ANSWERS_DIR", str(tmp_path))
+    assert answers_module.answers_dir() == tmp_path
+    monkeypatch.delenv("DLSYS_ANSWERS_DIR")
+    assert answers_module.answers_dir().parts[-2:] == (".dlsys", "answers")
+
+
+def test_stale_missing_and_broken_answers_are_refused_with_the_command_that_renews_them(tmp_path):
+    save_answers(published("old"), tmp_path)
+    with pytest.raises(DlsysError, match="stale. Run `dlsys publish hw1` again"):
+        load_answers("hw1", "new", tmp_path)
+    with pytest.raises(DlsysError, match="No published answers for hw2 .*`dlsys publish hw2`"):
+        load_answers("hw2", "new", tmp_path)
+    raw = json.loads((tmp_path / "hw1.json").read_text())
+    del raw["cases"][0]["values"]
+    (tmp_path / "hw1.json").write_text(json.dumps(raw))
+    with pytest.raises(DlsysError, match="not a valid answers file"):
+        load_answers("hw1", "old", tmp_path)

@@ -1,0 +1,99 @@
+"""The grader image: the host's numpy and pybind11 inside, wheels cached and asked for the image's platform."""
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import subprocess
+
+import pytest
+
+from autograder.errors import DlsysError
+from autograder.sandbox import image as image_module
+from conftest import run_code
+
+
+def test_docker_image_runs_the_hosts_numpy_and_pybind11(docker_sandbox, tmp_path):
+    code = """
+        import sys, numpy, pybind11
+        print(numpy.__version__)
+        print(pybind11.__version__)
+        print((numpy.float32(1) / 3).dtype, (numpy.ones(2, numpy.float32) * 2.5).dtype)
+        print(sys.executable)
+    """
+    result = run_code(docker_sandbox, tmp_path, code)
+    assert result.ok, result.stderr_tail
+    numpy_version, pybind11_version, dtypes, python = result.stdout.decode().splitlines()
+    assert numpy_version == importlib.metadata.version("numpy")  # the reference's numpy, not Debian's 1.24
+    if image_module._host_version("pybind11"):
+        assert pybind11_version == image_module._host_version("pybind11")
+    assert dtypes == "float32 float32"  # NEP 50: a Python scalar does not widen a float32
+    assert python.startswith("/opt/venv/")
+
+
+def _fake_wheel_download(calls, missing_numpy_for=()):
+    """A stand-in for the host's pip download: writes wheel files named like pip's."""
+
+    def download(requirements, python_version, dest):
+        calls.append((tuple(requirements), python_version))
+        tag = "cp" + python_version.replace(".", "")
+        numpy_spec = requirements[1]
+        if numpy_spec.startswith("numpy==") and python_version in missing_numpy_for:
+            return 1, f"ERROR: No matching distribution found for {numpy_spec}\n"
+        numpy_version = numpy_spec.split("==")[1] if "==" in numpy_spec else "2.2.6"
+        for name in ("pip-26.3-py3-none-any.whl", f"numpy-{numpy_version}-{tag}-{tag}-manylinux_2_28_x86_64.whl",
+                     "pybind11-3.1.0-py3-none-any.whl"):
+            (dest / name).write_bytes(f"{name} {python_version}".encode())
+        return 0, "Successfully downloaded\n"
+
+    return download
+
+
+def test_docker_build_context_is_cached_and_byte_identical(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(image_module, "_pip_download", _fake_wheel_download(calls, missing_numpy_for=("3.10",)))
+    cache = tmp_path / "cache"
+
+    def snapshot(folder):
+        return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mode)
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    first = snapshot(image_module.prepare_build_context(tmp_path / "one", "3.11", cache))
+    (tmp_path / "one" / "wheels" / "pip-26.3-py3-none-any.whl").write_bytes(b"changed")  # a context is a copy
+    second = snapshot(image_module.prepare_build_context(tmp_path / "two", "3.11", cache))
+    assert first == second and len(calls) == 1  # the second context came from the cache
+    host_numpy = importlib.metadata.version("numpy")
+    assert calls[0][0][:2] == ("pip", f"numpy=={host_numpy}") and calls[0][1] == "3.11"
+    dockerfile = (image_module.DOCKER_DIR / "grader.Dockerfile").read_bytes()
+    assert first["grader.Dockerfile"][0] == dockerfile
+    assert sorted(name for name in first if name.startswith("wheels/")) == sorted(
+        f"wheels/{name}" for name in ("pip-26.3-py3-none-any.whl", "pybind11-3.1.0-py3-none-any.whl",
+                                      f"numpy-{host_numpy}-cp311-cp311-manylinux_2_28_x86_64.whl"))
+
+    # No wheel of the host's numpy for that Python: the newest of the same major version.
+    said = []
+    wheels = image_module.grader_wheels("3.10", cache, said.append)
+    major = int(host_numpy.split(".")[0])
+    assert [c[0][1] for c in calls[1:]] == [f"numpy=={host_numpy}", f"numpy>={major},<{major + 1}"]
+    assert any("no wheel for Python 3.10" in line for line in said)
+    assert {w.parent for w in wheels} == {cache / "3.10"}
+    assert any(w.name.startswith("numpy-2.2.6-cp310") for w in wheels)
+    assert image_module.grader_wheels("3.10", cache) == wheels and len(calls) == 3
+    with pytest.raises(DlsysError, match="like 3.11"):
+        image_module.grader_wheels("bookworm", cache)
+
+
+def test_docker_wheels_are_asked_for_the_images_python_and_platform(tmp_path, monkeypatch):
+    seen = []
+
+    def fake_run(command, **kwargs):
+        seen.append(command)
+        return subprocess.CompletedProcess(command, 0, "", None)
+
+    monkeypatch.setattr(image_module.subprocess, "run", fake_run)
+    assert image_module._pip_download(["pip", "numpy==2.4.6"], "3.12", tmp_path) == (0, "")
+    (command,) = seen
+    line = " ".join(command)
+    assert command[1:4] == ["-m", "pip", "download"] and command[-2:] == ["pip", "numpy==2.4.6"]
+    for part in ("--only-binary=:all:", "--python-version 3.12", "--implementation cp", f"--dest {tmp_path}",
+                 "--platform manylinux2014_", "--platform manylinux_2_28_"):
+        assert part in line
