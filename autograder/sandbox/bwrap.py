@@ -16,6 +16,7 @@ job's own scratch folders hold nothing but the job's files.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,11 +51,21 @@ def python_mounts(prefixes: list[str]) -> dict[str, str]:
 
 
 def sandbox_path(mounts: dict[str, str]) -> str:
-    """PATH inside: the grader's Python first (as `mounts` places it), so `python3` is the one with numpy."""
+    """PATH inside: the grader's Python first (as `mounts` places it), so `python3` is the one with
+    numpy; then the system's folders, and CUDA's (CUDA images leave nvcc off the standard PATH,
+    and a job that builds CUDA code finds the compiler through PATH)."""
     bins = [os.path.join(mounts.get(real, real), "bin")
             for real in (os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix))]
-    bins += ["/usr/local/bin", "/usr/bin", "/bin"]
+    bins += ["/usr/local/bin", "/usr/bin", "/bin"] + cuda_bin_folders()
     return ":".join(dict.fromkeys(bins))
+
+
+def cuda_bin_folders(nvcc: str | None = None) -> list[str]:
+    """The folder of the host's nvcc (`nvcc`, else $PATH's, else CUDA's usual install), when it
+    lies under /usr, which jobs see."""
+    nvcc = nvcc or shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc"
+    folder = os.path.dirname(nvcc)
+    return [folder] if folder.startswith("/usr/") and os.access(nvcc, os.X_OK) else []
 
 
 def bwrap_argv(

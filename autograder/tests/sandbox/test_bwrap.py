@@ -5,7 +5,7 @@ from pathlib import Path
 
 from autograder.paths import REPO_ROOT
 from autograder.sandbox import Job, JobLimits
-from autograder.sandbox.bwrap import bwrap_argv, python_mounts
+from autograder.sandbox.bwrap import bwrap_argv, cuda_bin_folders, python_mounts, sandbox_path
 
 
 def test_bwrap_command_line_shows_only_what_it_must(tmp_path):
@@ -36,3 +36,14 @@ def test_a_python_under_the_jobs_scratch_folders_is_mounted_beside_them(tmp_path
     assert "--ro-bind /opt/py /opt/py" in line
     assert "--ro-bind /tmp/build-venv /opt/grader-python-2" in line
     assert python_mounts(["/work", "/workshop/py"]) == {"/work": "/opt/grader-python-0", "/workshop/py": "/workshop/py"}
+
+
+
+def test_the_jobs_path_holds_the_folder_of_nvcc_when_jobs_can_see_it(tmp_path):
+    assert cuda_bin_folders("/usr/bin/env") == ["/usr/bin"]  # an executable under /usr, as nvcc would be
+    outside = tmp_path / "nvcc"
+    outside.write_text("#!/bin/sh\n")
+    outside.chmod(0o755)
+    assert cuda_bin_folders(str(outside)) == []  # not under /usr: a job cannot see it
+    assert cuda_bin_folders("/usr/no-such-cuda/bin/nvcc") == []
+    assert set(cuda_bin_folders()) <= set(sandbox_path({}).split(":"))  # this host's, if it has one
