@@ -134,27 +134,32 @@ def empty_region_after(source, *anchors):
     source.write_text("".join(lines))
 
 
-# hw4: one region emptied; its own part loses everything, and the parts whose cases call it
-# lose those cases (a broken conv op costs nn.Conv's cases and ResNet9's forward; the LSTM is
-# one of the language models; the Transformer is made of attention layers); no other part loses.
+# hw4: one region emptied; the parts whose cases call it lose those cases, and a part made of
+# nothing else loses everything (a broken conv op costs the conv part, nn.Conv's cases and
+# ResNet9's forward; every Transformer case runs attention). The reference's LSTM layer
+# unrolls its cells by hand (one input projection per layer), so an empty LSTMCell.forward costs
+# the cell's cases only, and an empty LSTM.forward the layer's cases and the language models.
+# No other part loses.
 HW4_BROKEN_REGIONS = [
     pytest.param("python/needle/ops/ops_mathematic.py", ("class Conv(", "def compute("),
-                 "conv", {"nn_conv", "resnet9"}, id="Conv.compute"),
+                 {"conv", "nn_conv", "resnet9"}, {"conv"}, id="Conv.compute"),
     pytest.param("python/needle/nn/nn_sequence.py", ("class LSTMCell(", "def forward("),
-                 "lstm", {"language_model"}, id="LSTMCell.forward"),
+                 {"lstm"}, set(), id="LSTMCell.forward"),
+    pytest.param("python/needle/nn/nn_sequence.py", ("class LSTM(", "def forward("),
+                 {"lstm", "language_model"}, set(), id="LSTM.forward"),
     pytest.param("python/needle/nn/nn_transformer.py", ("class MultiHeadAttention(", "def forward("),
-                 "attention", {"transformer"}, id="MultiHeadAttention.forward"),
+                 {"attention", "transformer"}, {"attention", "transformer"}, id="MultiHeadAttention.forward"),
 ]
 
 
-@pytest.mark.parametrize("source, anchors, own, users", HW4_BROKEN_REGIONS)
-def test_an_hw4_region_left_empty_costs_only_the_parts_that_use_it(source, anchors, own, users, tmp_path,
+@pytest.mark.parametrize("source, anchors, losing, zeroed", HW4_BROKEN_REGIONS)
+def test_an_hw4_region_left_empty_costs_only_the_parts_that_use_it(source, anchors, losing, zeroed, tmp_path,
                                                                    local_sandbox, published_answers):
     copy_student_files("hw4", tmp_path)
     empty_region_after(tmp_path / source, *anchors)
     result = grade(load_manifest("hw4"), tmp_path, local_sandbox, answers_folder=published_answers)
     parts = result.parts([part.name for part in load_manifest("hw4").parts])
-    assert {p.name for p in parts if p.score < p.max_score} == {own} | users
-    assert [p.score for p in parts if p.name == own] == [0]
+    assert {p.name for p in parts if p.score < p.max_score} == losing
+    assert {p.name for p in parts if p.score == 0} == zeroed
     lost = [c for c in result.cases if c.score < c.points]
     assert all(c.score == 0 and c.status == "not implemented" and source in c.feedback for c in lost), lost
