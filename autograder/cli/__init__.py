@@ -3,6 +3,7 @@
 - develop.py: working in this repository (demo, test, doctor, data).
 - course.py: authoring the course (snapshots, release).
 - grading.py: grading (grader-image, publish, grade).
+- service.py: running the grading service (serve, db upgrade).
 
 Each command parses its options and calls a plain function of the package; console.py turns a
 `DlsysError` into a one-line message and exit status 1, while anything else is a bug and keeps
@@ -10,12 +11,12 @@ its traceback.
 """
 import typer
 
-from autograder.cli import course, develop, grading
+from autograder.cli import course, develop, grading, service
 
 app = typer.Typer(
     help="Deep Learning Systems course infrastructure: needle homeworks, tests, data and grading.",
     no_args_is_help=True,
     add_completion=False,
 )
-for group in (develop, course, grading):
+for group in (develop, course, grading, service):
     app.add_typer(group.app)  # no name: the group's verbs sit at the top, under its help panel

@@ -18,8 +18,15 @@ MUST_NOT_IMPORT = {
     "datasets": {"cli", "client", "course", "devtools", "grading", "sandbox", "suites"},
     "course": {"cli", "devtools", "grading", "sandbox", "suites"},
     "devtools": {"cli", "grading", "sandbox", "suites"},
-    "grading": {"cli", "devtools", "suites"},
+    "grading": {"cli", "devtools", "suites", "server", "worker"},
+    # the service: routes and services never run grading themselves; the workers do
+    "server": {"cli", "sandbox", "suites"},
+    "worker": {"cli", "sandbox", "suites"},
 }
+# What the server may take from grading: the core's rules for unpacking an archive safely, which
+# it applies to an upload before anything is stored, and the result formats it serves (grading
+# itself runs in the workers).
+SERVER_MAY_IMPORT_FROM_GRADING = {"autograder.grading.submission", "autograder.grading.reports"}
 # Code that runs where the package is not installed: inside a sandbox, or in a student's handout.
 STANDS_ALONE = ["dlsys_harness/*.py", "datasets/formats.py", "client/submit.py"]
 
@@ -45,6 +52,13 @@ def test_dependencies_point_one_way(part):
              for path in (PACKAGE / part).rglob("*.py") for name in imported(path)
              if name.split(".")[0] == "autograder" and len(name.split(".")) > 1
              and name.split(".")[1] in MUST_NOT_IMPORT[part]}
+    assert not wrong, sorted(wrong)
+
+
+def test_only_the_workers_run_grading_on_the_services_side():
+    wrong = {f"{path.relative_to(PACKAGE)} imports {name}"
+             for path in (PACKAGE / "server").rglob("*.py") for name in imported(path)
+             if name.startswith("autograder.grading") and name not in SERVER_MAY_IMPORT_FROM_GRADING}
     assert not wrong, sorted(wrong)
 
 

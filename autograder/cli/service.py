@@ -1,0 +1,57 @@
+"""`dlsys` verbs for running the grading service: serve, db."""
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from autograder.cli.console import console, user_errors
+
+PANEL = "Service"
+app = typer.Typer()
+db_app = typer.Typer(help="The service's database.")
+app.add_typer(db_app, name="db", rich_help_panel=PANEL)
+
+
+@app.command("serve", rich_help_panel=PANEL)
+@user_errors
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+):
+    """Run the grading service: the API, and grading workers in this process (DLSYS_* settings)."""
+    import uvicorn
+
+    from autograder.server.app import create_app
+    from autograder.server.runtime import Service
+    from autograder.server.settings import Settings
+
+    settings = Settings()
+    service = Service(settings, say=lambda line: console.print(line, highlight=False, markup=False))
+    seeded = service.prepare()
+    url = f"http://{host}:{port}"
+    # plain prints: one line each, never wrapped (a newcomer copies the tokens and commands)
+    print(f"dlsys grading service at {url} (API docs: {url}/docs); database {settings.database}")
+    if seeded is not None:
+        print(f"created the course: {', '.join(seeded.assignments)}, each due in {settings.default_due_days} days")
+        print(f"staff token: {seeded.staff_token}")
+        print(f"student token: {seeded.student_token}")
+        print("next, as a student: release a handout, then submit from it:")
+        print("  dlsys release hw1 --out /tmp/hw1-handout")
+        print(f"  cd /tmp/hw1-handout && python submit.py --server {url} --token {seeded.student_token}")
+    sys.stdout.flush()
+    uvicorn.run(create_app(service), host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+@user_errors
+def db_upgrade_command():
+    """Bring the database (DLSYS_DATABASE_URL, else SQLite in DLSYS_HOME) to the newest schema."""
+    from autograder.server.db.migrate import upgrade
+    from autograder.server.settings import Settings
+
+    settings = Settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database)
+    console.print(f"database {settings.database} is at the newest schema", highlight=False)

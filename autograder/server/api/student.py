@@ -1,0 +1,144 @@
+"""Routes for students (and staff, who may read any submission): what is due, submitting, and
+following a submission until its feedback is there."""
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+
+from autograder.grading.reports import gradescope_from_report
+from autograder.server.api.deps import CurrentUser, Db, TheService
+from autograder.server.db.models import Assignment
+from autograder.server.services import deadlines, grades, submissions
+from autograder.server.services.course import course
+from autograder.server.services.errors import BadRequest, NotFound, TooLarge
+from autograder.server.services.status import current_result, result_view, status
+
+router = APIRouter(tags=["students"])
+FINAL_STATES = ("done", "grader error")
+
+
+@router.get("/me")
+def me(user: CurrentUser, db: Db):
+    """Who you are, your late days, and each assignment: your due date, until when it takes
+    submissions, and how many you have left today."""
+    now = datetime.now(timezone.utc)
+    zone = ZoneInfo(course(db).timezone)
+    used, left = grades.late_days_left(db, user)
+    listed = []
+    for assignment in db.scalars(select(Assignment).order_by(Assignment.due_at, Assignment.id)):
+        due = submissions.due_for(db, assignment, user)
+        today = submissions.counted_submissions(db, user, assignment, since=deadlines.day_start(now, zone))
+        listed.append({
+            "homework": assignment.homework, "title": assignment.title, "opens_at": assignment.opens_at.isoformat(),
+            "due_at": due.isoformat(), "open_until": deadlines.open_until(due, assignment.max_late_days, zone).isoformat(),
+            "max_late_days": assignment.max_late_days, "penalty_per_day": assignment.penalty_per_day,
+            "submissions_left_today": None if assignment.daily_limit is None else max(0, assignment.daily_limit - today),
+        })
+    return {"login": user.login, "name": user.name, "role": user.role, "late_days_used": used,
+            "late_days_left": left, "time_zone": zone.key, "assignments": listed}
+
+
+async def _saved_upload(request: Request, limit: int, folder: str) -> tuple[str, Path]:
+    """The multipart upload's homework field and its archive, saved in `folder`; 413 over
+    `limit` bytes (by the declared length first, so a huge upload is refused unread)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise TooLarge(f"the upload is {int(declared)} bytes; submissions are limited to {limit} bytes")
+    try:
+        form = await request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
+    except MultiPartException as error:
+        raise BadRequest(f"not a valid multipart upload: {error}") from None
+    homework, archive = form.get("homework"), form.get("archive")
+    if not isinstance(homework, str) or not homework:
+        raise BadRequest("the upload names no homework: send a form field homework=hwN")
+    if not isinstance(archive, UploadFile):
+        raise BadRequest("the upload holds no archive: send the .tar.gz as the form's file field archive")
+    path, size = Path(folder) / "upload.tar.gz", 0
+    with open(path, "wb") as out:
+        while chunk := await archive.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(f"the archive is over {limit} bytes, the limit for a submission")
+            out.write(chunk)
+    return homework, path
+
+
+@router.post("/submissions", status_code=201)
+async def submit(request: Request, response: Response, user: CurrentUser, service: TheService):
+    """Upload a submission: a multipart form with `homework` and the `.tar.gz` as `archive`.
+    With an `Idempotency-Key` header, a retried upload returns the first submission (200)."""
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise BadRequest("Idempotency-Key must be 1 to 200 characters")
+    with tempfile.TemporaryDirectory(prefix="dlsys-upload-") as folder:
+        homework, path = await _saved_upload(request, service.settings.max_upload_bytes, folder)
+        accepted = await run_in_threadpool(submissions.accept, service.factory, service.settings.archives, user.id,
+                                           homework, path, key, datetime.now(timezone.utc))
+    if accepted.created:
+        service.wake()
+    else:
+        response.status_code = 200
+    with service.factory() as db:
+        return status(db, db.merge(accepted.submission))
+
+
+@router.get("/submissions")
+def list_submissions(user: CurrentUser, db: Db, homework: str | None = None):
+    """Your submissions, oldest first, each with its state and score."""
+    return [status(db, s) for s in submissions.user_submissions(db, user, homework)]
+
+
+@router.get("/submissions/{submission_id}")
+def read_submission(submission_id: int, user: CurrentUser, db: Db):
+    """A submission's state, and its feedback once graded: the per-part table and every case
+    without full marks, with its reason."""
+    submission = submissions.visible_submission(db, user, submission_id)
+    return status(db, submission) | {"result": result_view(submission)}
+
+
+@router.get("/submissions/{submission_id}/results.json")
+def gradescope_results(submission_id: int, user: CurrentUser, db: Db):
+    """The submission's current result in Gradescope's results.json format."""
+    run = current_result(submissions.visible_submission(db, user, submission_id))
+    if run is None:
+        raise NotFound(f"submission {submission_id} has no result yet")
+    return gradescope_from_report(run.result)
+
+
+@router.get("/submissions/{submission_id}/events")
+async def follow(submission_id: int, user: CurrentUser, service: TheService):
+    """Server-Sent Events: a `status` event whenever the state changes (queued with its
+    position, building, running case k of n, done), ending with the final one."""
+    def current():
+        with service.factory() as db:
+            return status(db, submissions.visible_submission(db, user, submission_id))
+
+    first = await run_in_threadpool(current)  # a 404 before the stream starts
+
+    async def events():
+        last, quiet, view = None, 0.0, first
+        while True:
+            if view != last:
+                yield f"event: status\ndata: {json.dumps(view)}\n\n"
+                last, quiet = view, 0.0
+                if view["state"] in FINAL_STATES:
+                    return
+            elif quiet >= 15:
+                yield ": still here\n\n"
+                quiet = 0.0
+            await asyncio.sleep(0.3)
+            quiet += 0.3
+            view = await run_in_threadpool(current)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

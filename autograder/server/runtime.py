@@ -1,0 +1,84 @@
+"""The running service's parts, made from the Settings: the database, the sandbox, the answers'
+readiness, the in-process workers. `dlsys serve` prepares it (migrations, a first course) before
+the app starts, so it can print the tokens; the app's lifespan starts and stops the workers."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from autograder.course.manifest import load_manifests
+from autograder.server.db.migrate import upgrade
+from autograder.server.db.session import make_engine, session_factory, transaction
+from autograder.server.services import queue
+from autograder.server.services.course import Seeded, is_empty, seed_course
+from autograder.server.settings import Settings
+from autograder.worker.answers import publish_missing
+from autograder.worker.pool import WorkerPool
+from autograder.worker.readiness import AnswersReadiness, choose_sandbox, has_gpu
+
+
+class Service:
+    def __init__(self, settings: Settings, say: Callable[[str], None] = print):
+        self.settings, self.say = settings, say
+        self.engine = make_engine(settings.database)
+        self.factory = session_factory(self.engine)
+        self.readiness = AnswersReadiness(settings.answers)
+        self.sandbox, self.no_sandbox = choose_sandbox(settings.sandbox, settings.allow_unsandboxed)
+        self.pool: WorkerPool | None = None
+        self.prepared = False
+
+    def prepare(self) -> Seeded | None:
+        """Bring the database to the newest schema; on an empty one, create the course (the tokens
+        are returned once); runs left running by a stopped server are retried."""
+        if self.prepared:
+            return None
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        upgrade(self.settings.database)
+        seeded = None
+        with transaction(self.factory) as session:
+            if is_empty(session):
+                seeded = seed_course(session, load_manifests(), datetime.now(timezone.utc),
+                                     due_days=self.settings.default_due_days, timezone=self.settings.course_timezone)
+        interrupted = queue.recover_interrupted(self.factory, self.settings.max_attempts)
+        if interrupted:
+            self.say(f"{interrupted} grading run(s) were interrupted by the last stop: queued again")
+        self.prepared = True
+        return seeded
+
+    def waiting_reason(self, homework: str) -> str | None:
+        """Why a run of `homework` cannot be graded now (None: it can)."""
+        return self.no_sandbox or self.readiness.reason(homework)
+
+    def start(self) -> None:
+        self.prepare()
+        if self.sandbox is None:
+            self.say(f"warning: {self.no_sandbox}; submissions are accepted and wait in the queue")
+            return
+        if self.sandbox.name == "plain":
+            self.say("warning: grading with sandbox 'plain': student code runs WITHOUT isolation (trusted code only)")
+        self.pool = WorkerPool(self.factory, workers=self.settings.workers, sandbox=self.sandbox,
+                               gpu=has_gpu(), readiness=self.readiness, archives=self.settings.archives,
+                               answers=self.settings.answers, max_attempts=self.settings.max_attempts)
+        self.pool.can_take = self.waiting_reason
+        if self.settings.publish_on_start:
+            publish_missing(load_manifests(), self.sandbox, self.settings.answers, self.readiness, self.say,
+                            self.wake)
+        self.pool.start()
+
+    def publish(self, homework: str) -> str | None:
+        """Publish one homework's answers again in the background; the reason it cannot, else None."""
+        if self.sandbox is None:
+            return self.no_sandbox
+        manifest = next(m for m in load_manifests() if m.name == homework)
+        publish_missing([manifest], self.sandbox, self.settings.answers, self.readiness, self.say, self.wake,
+                        force=True)
+        return None
+
+    def wake(self) -> None:
+        if self.pool is not None:
+            self.pool.wake()
+
+    def stop(self) -> None:
+        if self.pool is not None:
+            self.pool.stop(timeout=5)
+        self.engine.dispose()

@@ -1,0 +1,107 @@
+"""The grading queue, kept in the database (the one source of truth).
+
+A grading run is queued with the submission (in the same transaction); a worker claims the
+oldest queued run of the highest priority it can take (new submissions before regrades), marks
+it running under the run's attempt token, reports progress, and finishes it: a result is
+accepted only with the token of the run that is running, so a worker presumed dead that comes
+back late cannot overwrite anything. A grader fault (the sandbox failed, the worker crashed)
+ends the attempt as "grader error" and queues the next attempt, up to `max_attempts`; the last
+one stays a grader error for staff to see, and the student's submission is never scored 0 by it.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from autograder.server.db.models import DONE, GRADER_ERROR, QUEUED, RUNNING, Assignment, GradingRun, Submission
+
+NEW, REGRADE = 0, 1  # priorities: lower runs first
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def enqueue(session: Session, submission: Submission, reason: str = "submission", *, attempt: int = 1) -> GradingRun:
+    run = GradingRun(submission=submission, reason=reason, priority=REGRADE if reason == "regrade" else NEW,
+                     attempt=attempt, token=secrets.token_hex(16), status=QUEUED, created_at=now())
+    session.add(run)
+    session.flush()
+    return run
+
+
+def claim(factory: sessionmaker[Session], worker: str, can_take) -> tuple[int, str] | None:
+    """Take the next queued run this worker can grade (`can_take(homework)` -> None when it can,
+    else the reason it waits); returns (run id, token), or None when nothing can run now.
+    Runs it cannot take get their waiting reason recorded, for the student's status."""
+    with factory() as session, session.begin():
+        queued = session.execute(
+            select(GradingRun.id, Submission.assignment_id, GradingRun.waiting_reason)
+            .join(Submission).where(GradingRun.status == QUEUED)
+            .order_by(GradingRun.priority, GradingRun.id).limit(200)).all()
+        homework = dict(session.execute(select(Assignment.id, Assignment.homework)).all())
+        for run_id, assignment_id, waiting in queued:
+            reason = can_take(homework[assignment_id])
+            if reason:
+                if reason != waiting:
+                    session.execute(update(GradingRun).where(GradingRun.id == run_id).values(waiting_reason=reason))
+                continue
+            token = secrets.token_hex(16)
+            taken = session.execute(  # compare and set: another worker may have taken it meanwhile
+                update(GradingRun).where(GradingRun.id == run_id, GradingRun.status == QUEUED)
+                .values(status=RUNNING, token=token, worker=worker, started_at=now(), waiting_reason=None,
+                        phase="building", cases_done=0, cases_total=0))
+            if taken.rowcount == 1:
+                return run_id, token
+    return None
+
+
+def report_progress(factory: sessionmaker[Session], token: str, **fields) -> bool:
+    """Phase and case counts of the running attempt; False when the token is no longer current."""
+    with factory() as session, session.begin():
+        changed = session.execute(update(GradingRun).where(GradingRun.token == token, GradingRun.status == RUNNING)
+                                  .values(**fields))
+        return changed.rowcount == 1
+
+
+def finish(factory: sessionmaker[Session], token: str, *, result: dict, score: float, max_score: float,
+           sandbox: str, build_log_tail: str | None, seconds: float) -> bool:
+    """Store the attempt's result, if its token is still the running one."""
+    with factory() as session, session.begin():
+        changed = session.execute(
+            update(GradingRun).where(GradingRun.token == token, GradingRun.status == RUNNING)
+            .values(status=DONE, finished_at=now(), result=result, score=score, max_score=max_score,
+                    sandbox=sandbox, build_log_tail=build_log_tail, seconds=seconds, phase=None))
+        return changed.rowcount == 1
+
+
+def fail(factory: sessionmaker[Session], token: str, error: str, max_attempts: int) -> bool:
+    """End the attempt as a grader error and queue the next attempt unless it was the last."""
+    with factory() as session, session.begin():
+        run = session.scalar(select(GradingRun).where(GradingRun.token == token, GradingRun.status == RUNNING))
+        if run is None:
+            return False
+        run.status, run.finished_at, run.error, run.phase = GRADER_ERROR, now(), error[-4000:], None
+        if run.attempt < max_attempts:
+            enqueue(session, run.submission, "retry", attempt=run.attempt + 1).priority = run.priority
+        return True
+
+
+def recover_interrupted(factory: sessionmaker[Session], max_attempts: int) -> int:
+    """On start: runs left "running" by a server that stopped are grader errors of their attempt,
+    retried like any other fault. Returns how many were found."""
+    with factory() as session, session.begin():
+        tokens = session.scalars(select(GradingRun.token).where(GradingRun.status == RUNNING)).all()
+    for token in tokens:
+        fail(factory, token, "the server stopped while this attempt ran", max_attempts)
+    return len(tokens)
+
+
+def position(session: Session, run: GradingRun) -> int:
+    """How many queued runs go before this one (0: it is next)."""
+    return session.scalar(select(func.count()).select_from(GradingRun).where(
+        GradingRun.status == QUEUED,
+        (GradingRun.priority < run.priority) | ((GradingRun.priority == run.priority) & (GradingRun.id < run.id))))

@@ -1,0 +1,54 @@
+"""Where a submission is now, for the student's live status: queued (with its place in the
+queue and why it waits), building, running case k of n, done, or a grader error."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from autograder.server.db.models import DONE, GRADER_ERROR, QUEUED, GradingRun, Submission
+from autograder.server.services.queue import position
+
+GRADER_ERROR_NOTE = ("the grader failed on this submission (a fault of ours, not of your code): it is not scored "
+                     "and does not count against your limits; course staff can see it and regrade it")
+
+
+def latest_run(submission: Submission) -> GradingRun | None:
+    return submission.runs[-1] if submission.runs else None
+
+
+def current_result(submission: Submission) -> GradingRun | None:
+    """The latest finished run: the submission's result (a regrade's, once it finished)."""
+    done = [run for run in submission.runs if run.status == DONE]
+    return done[-1] if done else None
+
+
+def status(session: Session, submission: Submission) -> dict:
+    run = latest_run(submission)
+    view = {"submission": submission.id, "homework": submission.assignment.homework,
+            "created_at": submission.created_at.isoformat(), "late_days": submission.late_days}
+    if run is None:
+        return view | {"state": "done"}
+    if run.status == QUEUED:
+        view |= {"state": "queued", "position": position(session, run), "waiting": run.waiting_reason}
+    elif run.status == DONE:
+        view |= {"state": "done"}
+    elif run.status == GRADER_ERROR:
+        view |= {"state": "grader error", "message": GRADER_ERROR_NOTE}
+    else:
+        view |= {"state": run.phase or "running", "cases_done": run.cases_done, "cases_total": run.cases_total}
+    result = current_result(submission)
+    if result is not None:
+        view |= {"score": result.score, "max_score": result.max_score}
+    return view
+
+
+def result_view(submission: Submission) -> dict | None:
+    """The per-part table and the cases without full marks, with their reasons (never an
+    expected value: the grading core's feedback holds none); None before a first result."""
+    run = current_result(submission)
+    if run is None:
+        return None
+    report = run.result
+    return {"submission": submission.id, "homework": report["homework"], "score": report["score"],
+            "max_score": report["max_score"], "parts": report["parts"],
+            "cases": [case for case in report["cases"] if case["score"] < case["points"]],
+            "notices": report.get("notices", []), "graded_at": run.finished_at.isoformat(), "run": run.id}
