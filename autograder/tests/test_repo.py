@@ -14,7 +14,7 @@ def test_readme_opens_with_the_two_commands():
     head = (REPO_ROOT / "README.md").read_text().splitlines()[:6]
     assert head[0].startswith("# ") and "```bash" in head
     main_job, tests = readme_commands()
-    assert main_job.startswith("pip install -e .") and main_job.endswith("dlsys demo")
+    assert main_job.startswith("pip install -e .") and main_job.endswith("dlsys serve")
     assert tests.startswith("pip install -e") and tests.endswith("dlsys test")
 
 
