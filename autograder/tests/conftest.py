@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from autograder.sandbox import Job, JobLimits
-from live_service import live_server, service_answers  # noqa: F401 (fixtures of every test folder)
+from live_service import live_server, module_live_server, service_answers  # noqa: F401 (fixtures of every test folder)
 
 
 class FileServer:

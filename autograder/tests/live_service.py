@@ -1,8 +1,8 @@
 """The grading service as its tests, the client's and the CLI's use it: the reference answers
 it grades with, a reference submission, and a live `dlsys serve` on loopback.
 
-The root conftest.py makes `service_answers` and `live_server` fixtures for every test folder
-(tests/server, tests/client, tests/cli), so the answers are published once per session.
+The root conftest.py makes `service_answers`, `live_server` and `module_live_server` fixtures of
+every test folder (tests/server, tests/client, tests/cli), so the answers are published once a session.
 """
 from __future__ import annotations
 
@@ -107,5 +107,14 @@ def start_live_server(home: Path, database_url: str, answers: Path, port: int | 
 def live_server(tmp_path, service_answers):
     """A live `dlsys serve` on SQLite in the test's folder."""
     server = start_live_server(tmp_path / "home", f"sqlite:///{tmp_path / 'home' / 'dlsys.db'}", service_answers)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_live_server(tmp_path_factory, service_answers):
+    """One live `dlsys serve` on SQLite for a whole test module (its tests count their own submissions)."""
+    home = tmp_path_factory.mktemp("live-server") / "home"
+    server = start_live_server(home, f"sqlite:///{home / 'dlsys.db'}", service_answers)
     yield server
     server.stop()
