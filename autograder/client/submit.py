@@ -254,9 +254,8 @@ class Line:
         self.shown = text
         self.stream.flush()
 
-    def end(self) -> None:
+    def end(self) -> None:  # (a Line is done then)
         self.stream.write("\n" if self.shown and self.stream.isatty() else "")
-        self.shown = ""
 
 
 def describe(view: dict) -> str:
@@ -297,7 +296,8 @@ def follow(client: Client, view: dict, out=None) -> dict:
     while view["state"] not in FINAL_STATES:
         try:
             for update in client.events(number):
-                line.show(f"submission {number}: {describe(update)}", plain=update["state"] != view["state"])
+                line.show(f"submission {number}: {describe(update)}",
+                          plain=not update["state"] == view["state"] == "running")  # (case k of n: terminals only)
                 view, broken = update, 0
                 if view["state"] in FINAL_STATES:
                     break
@@ -331,10 +331,10 @@ def print_result(result: dict, out=None) -> None:
 
 
 def print_submissions(views: list[dict], out=None) -> None:
-    """One line per submission: its number, homework, time (UTC), late days and state."""
+    """One line per submission: its number, homework, time, late days and state."""
     for view in views:
         late = f" ({view['late_days']} late day(s))" if view.get("late_days") else ""
-        print(f"#{view['submission']:<4} {view['homework']:<4} {view['created_at'][:16].replace('T', ' ')}{late}  "
+        print(f"#{view['submission']:<4} {view['homework']:<4} {view['created_at'][:16].replace('T', ' ')} UTC{late}  "
               f"{describe(view)}", file=out)
     if not views:
         print("no submissions yet", file=out)
