@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from autograder.cli import app
 from autograder.client import submit
-from live_service import free_port, reference_archive
+from live_service import free_port, reference_archive, start_live_server
 
 
 def run_submit(handout: Path, *args: str, config_home: Path) -> subprocess.CompletedProcess:
@@ -219,3 +219,17 @@ def test_following_reconnects_when_the_status_stream_is_lost(module_live_server,
         proxy.close()
     assert len(proxy.keys) == 2 and final["state"] == "done" and final["score"] == 100, out.getvalue()
     assert out.getvalue().splitlines()[-1] == f"submission {view['submission']}: done: 100 / 100"
+
+
+def test_without_a_sandbox_a_submission_waits_queued_and_the_student_sees_why(tmp_path, service_answers):
+    home = tmp_path / "home"
+    server = start_live_server(home, f"sqlite:///{home / 'dlsys.db'}", service_answers, DLSYS_SANDBOX="plain")
+    try:  # sandbox plain without DLSYS_ALLOW_UNSANDBOXED: no workers, so nothing is graded
+        client = submit.Client(server.url, server.student_token)
+        view = submit.upload(client, "hw1", reference_archive("hw1", tmp_path), io.StringIO())
+        streamed = next(client.events(view["submission"]))
+    finally:
+        server.stop()
+    for seen in (view, streamed):
+        assert seen["state"] == "queued" and "DLSYS_ALLOW_UNSANDBOXED=1" in seen["waiting"], seen
+    assert submit.describe(streamed).startswith("queued, next (waiting: sandbox 'plain' runs student code without")
