@@ -39,7 +39,8 @@ def client_errors():
 @user_errors
 def login_command(
     server: Annotated[str, typer.Option(help="The grading service's URL, e.g. https://dlsys.example.edu.")],
-    token: Annotated[str, typer.Option(help="Your token, from the course staff.")],
+    token: Annotated[str, typer.Option(prompt="Your token", hide_input=True,
+                                       help="Your token, from the course staff (asked for, unechoed, when not given).")],
 ):
     """Check your token with the grading service, then save both in your config file (mode 0600)."""
     with client_errors():

@@ -68,8 +68,8 @@ def test_submit_a_handout_with_dir_and_without_waiting(module_live_server, confi
 
 
 def test_login_with_a_bad_token_is_one_line_exit_1_and_saves_nothing(module_live_server, config):
-    result = dlsys("login", "--server", module_live_server.url, "--token", "not-a-token")
-    assert result.exit_code == 1 and not config.exists()
+    result = runner.invoke(app, ["login", "--server", module_live_server.url], input="not-a-token\n")  # asked for
+    assert result.exit_code == 1 and not config.exists() and "not-a-token" not in result.output
     assert result.stderr.splitlines() == ["error: the grading service refused (401): this token is not valid: "
                                           "ask course staff for yours, then run dlsys login again"]
 
