@@ -53,6 +53,7 @@ class Service:
         self.prepare()
         if self.sandbox is None:
             self.say(f"warning: {self.no_sandbox}; submissions are accepted and wait in the queue")
+            self.wake()
             return
         if self.sandbox.name == "plain":
             self.say("warning: grading with sandbox 'plain': student code runs WITHOUT isolation (trusted code only)")
@@ -77,6 +78,8 @@ class Service:
     def wake(self) -> None:
         if self.pool is not None:
             self.pool.wake()
+        elif self.prepared:  # no sandbox, no workers: the queued runs still say why they wait (claims none)
+            queue.claim(self.factory, "no sandbox", self.waiting_reason)
 
     def stop(self) -> None:
         if self.pool is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from autograder.sandbox import Job, JobLimits
+from live_service import live_server, module_live_server, service_answers  # noqa: F401 (fixtures of every test folder)
 
 
 class FileServer:
@@ -87,6 +88,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         """Keep test output quiet."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_user_config(tmp_path_factory):
+    """No test reads or writes the dlsys config of whoever runs them (~/.config/dlsys/config.toml):
+    the submit client and `dlsys login` look under $XDG_CONFIG_HOME, set here to an empty folder."""
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ runner = CliRunner()
 def test_help_lists_the_commands():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("demo", "test", "data", "doctor", "snapshots", "release", "grader-image", "publish", "grade"):
+    for command in ("demo", "test", "data", "doctor", "snapshots", "release", "grader-image", "publish", "grade",
+                    "serve", "db", "login", "submit", "status", "results"):
         assert command in result.output
 
 
@@ -30,6 +31,8 @@ def test_help_lists_the_verbs_by_audience():
         "Develop and check": {"demo", "test", "doctor", "data"},
         "Author the course": {"snapshots", "release"},
         "Grade": {"grader-image", "publish", "grade"},
+        "Service": {"serve", "db"},
+        "Student": {"login", "submit", "status", "results"},
     }
 
 
