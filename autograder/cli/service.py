@@ -28,7 +28,7 @@ def serve_command(
     from autograder.server.settings import Settings
 
     settings = Settings()
-    service = Service(settings, say=lambda line: console.print(line, highlight=False, markup=False))
+    service = Service(settings, say=lambda line: print(line, flush=True))  # one line each, never wrapped
     seeded = service.prepare()
     url = f"http://{host}:{port}"
     # plain prints: one line each, never wrapped (a newcomer copies the tokens and commands)
