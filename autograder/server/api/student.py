@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,10 +28,10 @@ FINAL_STATES = ("done", "grader error")
 
 
 @router.get("/me")
-def me(user: CurrentUser, db: Db):
+def me(user: CurrentUser, db: Db, service: TheService):
     """Who you are, your late days, and each assignment: your due date, until when it takes
     submissions, and how many you have left today."""
-    now = datetime.now(timezone.utc)
+    now = service.now()
     zone = ZoneInfo(course(db).timezone)
     used, left = grades.late_days_left(db, user)
     listed = []
@@ -84,7 +83,7 @@ async def submit(request: Request, response: Response, user: CurrentUser, servic
     with tempfile.TemporaryDirectory(prefix="dlsys-upload-") as folder:
         homework, path = await _saved_upload(request, service.settings.max_upload_bytes, folder)
         accepted = await run_in_threadpool(submissions.accept, service.factory, service.settings.archives, user.id,
-                                           homework, path, key, datetime.now(timezone.utc))
+                                           homework, path, key, service.now())
     if accepted.created:
         service.wake()
     else:

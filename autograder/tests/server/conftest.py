@@ -9,16 +9,20 @@ root); where it is not installed those runs skip saying so, unless DLSYS_REQUIRE
 from __future__ import annotations
 
 import glob
+import io
 import os
 import pwd
 import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -143,6 +147,36 @@ class Api:
     def staff(self, **extra) -> dict:
         return self.headers(self.staff_token, **extra)
 
+    def submit(self, archive: Path | bytes, homework: str = "hw1", headers: dict | None = None, key: str | None = None):
+        """POST an upload (a file, or the archive's bytes) as the demo student unless `headers` say otherwise."""
+        headers = dict(self.student() if headers is None else headers)
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        body = archive.read_bytes() if isinstance(archive, Path) else archive
+        return self.client.post("/api/v1/submissions", headers=headers, data={"homework": homework},
+                                files={"archive": ("submission.tar.gz", body, "application/gzip")})
+
+    def at(self, moment: datetime) -> None:
+        """From now on the service's "now" (deadlines, limits) is `moment`."""
+        self.service.clock = lambda: moment
+
+    def change(self, path: str, **fields):
+        """A staff PATCH (e.g. change("/assignments/hw1", due_at=...)), datetimes sent as ISO strings; must succeed."""
+        body = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}
+        answer = self.client.patch(f"/api/v1{path}", headers=self.staff(), json=body)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def add_student(self, login: str) -> str:
+        """A new student from a one-line roster; their token."""
+        answer = self.client.post("/api/v1/roster", headers=self.staff(), content=f"login,name\n{login},{login}\n")
+        assert answer.status_code == 200, answer.text
+        return answer.json()["created"][0]["token"]
+
+    def stored(self) -> tuple[dict[str, int], list[str]]:
+        """Rows per table and the files under the archives folder: what a refusal must leave alone."""
+        return self.rows(), self.archives()
+
     def rows(self) -> dict[str, int]:
         """How many rows each table holds: a refused request must change none."""
         from sqlalchemy import func, select
@@ -151,8 +185,8 @@ class Api:
 
         with self.service.factory() as db:
             return {table.__tablename__: db.scalar(select(func.count()).select_from(table))
-                    for table in (models.User, models.Assignment, models.Extension, models.Submission,
-                                  models.GradingRun)}
+                    for table in (models.Course, models.User, models.Assignment, models.Extension,
+                                  models.Submission, models.GradingRun)}
 
     def archives(self) -> list[str]:
         root = self.service.settings.archives
@@ -169,9 +203,11 @@ def make_api(tmp_path, database_url, service_answers):
 
     made = []
 
-    def make(**overrides) -> Api:
+    def make(sandbox=None, **overrides) -> Api:
+        """`sandbox`: grade in this one (e.g. a FailingSandbox); `overrides`: Settings fields
+        (workers=0 makes a service that accepts but never grades)."""
         settings = service_settings(tmp_path / f"home{len(made)}", database_url, service_answers, **overrides)
-        service = Service(settings, say=lambda line: None)
+        service = Service(settings, say=lambda line: None, sandbox=sandbox)
         seeded = service.prepare()
         client = TestClient(create_app(service))
         client.__enter__()  # runs the lifespan: the workers start
@@ -190,16 +226,56 @@ def api(make_api) -> Api:
 
 def reference_archive(homework: str, folder: Path) -> Path:
     """The reference's student files of `homework` as a submission archive."""
-    import tarfile
+    archive = folder / f"{homework}-reference.tar.gz"
+    archive.write_bytes(tar_bytes(student_files(homework)))
+    return archive
 
+
+def student_files(homework: str, handout: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """`homework`'s student files as the reference has them, except those named in `handout`,
+    which are as a fresh handout has them (solution regions emptied: "not implemented")."""
     from autograder.course.manifest import load_manifest
+    from autograder.course.regions import strip_regions
 
     manifest = load_manifest(homework)
-    archive = folder / f"{homework}-reference.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for name in manifest.student_files:
-            tar.add(manifest.root / name, arcname=name)
-    return archive
+    files = {}
+    for name in manifest.student_files:
+        text = (manifest.root / name).read_text()
+        files[name] = (strip_regions(text, name) if name in handout else text).encode()
+    return files
+
+
+def tar_bytes(entries: dict[str, bytes] | list, mode: str = "w:gz") -> bytes:
+    """An archive of `entries`: {name: data} for regular files, or a list of (TarInfo, data or None)
+    for anything else (links, devices, lying sizes)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode=mode) as tar:
+        items = entries.items() if isinstance(entries, dict) else entries
+        for name_or_info, data in items:
+            info = name_or_info if isinstance(name_or_info, tarfile.TarInfo) else tarfile.TarInfo(name_or_info)
+            if data is not None and not isinstance(name_or_info, tarfile.TarInfo):
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return out.getvalue()
+
+
+class FailingSandbox:
+    """A sandbox that raises (a grader fault, as a broken Docker or bubblewrap would) for its first
+    `failures` jobs, or for every job when `failures` is None; later jobs run in `inner`."""
+
+    name = "failing"
+
+    def __init__(self, inner=None, failures: int | None = None):
+        self.inner, self.failures, self.jobs = inner, failures, 0
+        self.lock = threading.Lock()
+
+    def run(self, job, on_line=None):
+        with self.lock:
+            self.jobs += 1
+            fail = self.failures is None or self.jobs <= self.failures
+        if fail:
+            raise RuntimeError(f"simulated sandbox failure (job {self.jobs})")
+        return self.inner.run(job, on_line)
 
 
 def wait_until_final(api: Api, submission: int, timeout: float = 180) -> dict:
