@@ -48,28 +48,54 @@ def me(user: CurrentUser, db: Db, service: TheService):
             "late_days_left": left, "time_zone": zone.key, "assignments": listed}
 
 
+FORM_OVERHEAD = 64 * 1024  # the multipart framing and the homework field, beside the archive
+
+
+def _limited(request: Request, limit: int) -> Request:
+    """The request with a body that raises TooLarge once more than `limit` bytes have arrived,
+    whatever its Content-Length says (or when it sends none: a chunked upload)."""
+    receive, received = request.receive, 0
+
+    async def counted():
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise TooLarge(f"the upload is over {limit} bytes; submissions are limited to "
+                               f"{limit - FORM_OVERHEAD} bytes")
+        return message
+
+    return Request(request.scope, counted)
+
+
 async def _saved_upload(request: Request, limit: int, folder: str) -> tuple[str, Path]:
     """The multipart upload's homework field and its archive, saved in `folder`; 413 over
-    `limit` bytes (by the declared length first, so a huge upload is refused unread)."""
+    `limit` bytes (by the declared length first, so a huge upload is refused unread, then by
+    what arrives, so a body that declares no length is not read to its end)."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+    if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
         raise TooLarge(f"the upload is {int(declared)} bytes; submissions are limited to {limit} bytes")
     try:
-        form = await request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
+        form = await _limited(request, limit + FORM_OVERHEAD).form(max_files=1, max_fields=4,
+                                                                   max_part_size=FORM_OVERHEAD)
     except MultiPartException as error:
         raise BadRequest(f"not a valid multipart upload: {error}") from None
-    homework, archive = form.get("homework"), form.get("archive")
-    if not isinstance(homework, str) or not homework:
-        raise BadRequest("the upload names no homework: send a form field homework=hwN")
-    if not isinstance(archive, UploadFile):
-        raise BadRequest("the upload holds no archive: send the .tar.gz as the form's file field archive")
-    path, size = Path(folder) / "upload.tar.gz", 0
-    with open(path, "wb") as out:
-        while chunk := await archive.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                raise TooLarge(f"the archive is over {limit} bytes, the limit for a submission")
-            out.write(chunk)
+    try:  # the form's spooled files are closed on the way out
+        homework, archive = form.get("homework"), form.get("archive")
+        if not isinstance(homework, str) or not homework:
+            raise BadRequest("the upload names no homework: send a form field homework=hwN")
+        if not isinstance(archive, UploadFile):
+            raise BadRequest("the upload holds no archive: send the .tar.gz as the form's file field archive")
+        path, size = Path(folder) / "upload.tar.gz", 0
+        with open(path, "wb") as out:
+            while chunk := await archive.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"the archive is over {limit} bytes, the limit for a submission")
+                out.write(chunk)
+    finally:
+        await form.close()
     return homework, path
 
 
