@@ -13,12 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from autograder.course.manifest import load_manifest
-from autograder.server.db.models import GRADER_ERROR, STAFF, Assignment, Extension, GradingRun, Submission, User
+from autograder.server.db.models import DONE, GRADER_ERROR, STAFF, Assignment, Extension, GradingRun, Submission, User
 from autograder.server.services import deadlines
 from autograder.server.services.archives import check_archive, store_archive
 from autograder.server.services.course import course
@@ -49,12 +49,14 @@ def due_for(session: Session, assignment: Assignment, user: User) -> datetime:
 
 def counted_submissions(session: Session, user: User, assignment: Assignment, since: datetime | None = None) -> int:
     """Submissions that count against the limits: all but those whose grading ended in a grader
-    error (a fault of ours never costs a student a submission)."""
+    error without ever finishing (a fault of ours never costs a student a submission; a failed
+    regrade of a graded one gives none back)."""
     latest = (select(GradingRun.status).where(GradingRun.submission_id == Submission.id)
               .order_by(GradingRun.id.desc()).limit(1).scalar_subquery())
+    finished = exists().where(GradingRun.submission_id == Submission.id, GradingRun.status == DONE)
     query = select(func.count()).select_from(Submission).where(
         Submission.user_id == user.id, Submission.assignment_id == assignment.id,
-        func.coalesce(latest, "") != GRADER_ERROR)
+        or_(func.coalesce(latest, "") != GRADER_ERROR, finished))
     if since is not None:
         query = query.where(Submission.created_at >= since)
     return session.scalar(query)
