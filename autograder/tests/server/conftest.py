@@ -121,11 +121,13 @@ def service_answers(tmp_path_factory, local_sandbox):
 
 
 def service_settings(home: Path, database_url: str, answers: Path, **overrides):
-    """Settings for a test: its own home, the answers copied in, no publishing on start."""
+    """Settings for a test: its own home, the answers copied in, no publishing on start, a rate
+    limit no test meets unless it sets one (polling for a result asks often)."""
     from autograder.server.settings import Settings
 
     shutil.copytree(answers, home / "answers", dirs_exist_ok=True)
-    values = dict(home=home, database_url=database_url, sandbox="local", workers=1, publish_on_start=False)
+    values = dict(home=home, database_url=database_url, sandbox="local", workers=1, publish_on_start=False,
+                  rate_limit_per_minute=100_000)
     return Settings(**(values | overrides))
 
 
