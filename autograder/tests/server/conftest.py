@@ -205,11 +205,11 @@ def make_api(tmp_path, database_url, service_answers):
 
     made = []
 
-    def make(sandbox=None, **overrides) -> Api:
-        """`sandbox`: grade in this one (e.g. a FailingSandbox); `overrides`: Settings fields
+    def make(grading_sandbox=None, **overrides) -> Api:
+        """`grading_sandbox`: grade in this one (e.g. a FailingSandbox); `overrides`: Settings fields
         (workers=0 makes a service that accepts but never grades)."""
         settings = service_settings(tmp_path / f"home{len(made)}", database_url, service_answers, **overrides)
-        service = Service(settings, say=lambda line: None, sandbox=sandbox)
+        service = Service(settings, say=lambda line: None, sandbox=grading_sandbox)
         seeded = service.prepare()
         client = TestClient(create_app(service))
         client.__enter__()  # runs the lifespan: the workers start

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import reference_archive
 
 from autograder.server.services.deadlines import (
     charge_late_days,
@@ -18,6 +17,7 @@ from autograder.server.services.deadlines import (
     next_midnight,
     open_until,
 )
+from conftest import reference_archive
 
 NY = ZoneInfo("America/New_York")
 UTC = timezone.utc

@@ -17,7 +17,7 @@ def runs_of(api, submission: int) -> list[dict]:
 
 
 def test_a_sandbox_that_always_fails_is_a_grader_error_after_max_attempts_never_a_zero(make_api):
-    api = make_api(sandbox=FailingSandbox(), max_attempts=3)
+    api = make_api(grading_sandbox=FailingSandbox(), max_attempts=3)
     api.change("/assignments/hw1", daily_limit=1, total_limit=1)
     submission = api.submit(HW1).json()["submission"]
     final = wait_until_final(api, submission, timeout=60)
@@ -53,7 +53,7 @@ def test_a_sandbox_that_always_fails_is_a_grader_error_after_max_attempts_never_
 
 
 def test_a_fault_that_passes_is_retried_and_the_retry_is_the_result(make_api, local_sandbox):
-    api = make_api(sandbox=FailingSandbox(local_sandbox, failures=1), max_attempts=3)
+    api = make_api(grading_sandbox=FailingSandbox(local_sandbox, failures=1), max_attempts=3)
     submission = api.submit(HW1).json()["submission"]
     final = wait_until_final(api, submission)
     assert final["state"] == "done" and final["score"] == 100, final
@@ -70,7 +70,7 @@ def test_a_fault_whose_message_the_database_cannot_store_still_ends_as_a_grader_
         def run(self, job, on_line=None):
             raise RuntimeError("the sandbox said \x00 and stopped")
 
-    api = make_api(sandbox=NulSandbox(), max_attempts=2)
+    api = make_api(grading_sandbox=NulSandbox(), max_attempts=2)
     first = api.submit(HW1).json()["submission"]
     final = wait_until_final(api, first, timeout=60)
     assert final["state"] == "grader error"
@@ -105,7 +105,7 @@ def test_a_submission_waits_for_answers_that_are_not_ready_and_is_graded_once_th
 
 @pytest.mark.parametrize("workers", [2])
 def test_faults_on_several_workers_are_each_retried_once_per_attempt(make_api, workers):
-    api = make_api(sandbox=FailingSandbox(), max_attempts=2, workers=workers)
+    api = make_api(grading_sandbox=FailingSandbox(), max_attempts=2, workers=workers)
     api.change("/assignments/hw1", daily_limit=20)
     submissions = [api.submit(HW1).json()["submission"] for _ in range(4)]
     for submission in submissions:
@@ -119,7 +119,7 @@ def test_a_regrade_that_fails_leaves_the_result_and_the_count_as_they_were(make_
     """A fault in a regrade is ours too: the submission keeps its score, and it still counts
     (a student does not win a submission back because our regrade broke)."""
     sandbox = FailingSandbox(local_sandbox, failures=0)
-    api = make_api(sandbox=sandbox, max_attempts=2)
+    api = make_api(grading_sandbox=sandbox, max_attempts=2)
     api.change("/assignments/hw1", daily_limit=1)
     submission = api.submit(HW1).json()["submission"]
     assert wait_until_final(api, submission)["score"] == 100
