@@ -32,7 +32,7 @@ def serve_command(
     seeded = service.prepare()
     url = f"http://{host}:{port}"
     # plain prints: one line each, never wrapped (a newcomer copies the tokens and commands)
-    print(f"dlsys grading service at {url} (API docs: {url}/docs); database {settings.database}")
+    print(f"dlsys grading service at {url} (API docs: {url}/docs); database {settings.database_shown}")
     if seeded is not None:
         print(f"created the course: {', '.join(seeded.assignments)}, each due in {settings.default_due_days} days")
         print(f"staff token: {seeded.staff_token}")
@@ -54,4 +54,4 @@ def db_upgrade_command():
     settings = Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database)
-    console.print(f"database {settings.database} is at the newest schema", highlight=False)
+    console.print(f"database {settings.database_shown} is at the newest schema", highlight=False)
