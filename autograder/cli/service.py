@@ -9,6 +9,7 @@ import typer
 from autograder.cli.console import console, user_errors
 
 PANEL = "Service"
+STOP_WAITS_SECONDS = 10
 app = typer.Typer()
 db_app = typer.Typer(help="The service's database.")
 app.add_typer(db_app, name="db", rich_help_panel=PANEL)
@@ -41,7 +42,10 @@ def serve_command(
         print("  dlsys release hw1 --out /tmp/hw1-handout")
         print(f"  cd /tmp/hw1-handout && python submit.py --server {url} --token {seeded.student_token}")
     sys.stdout.flush()
-    uvicorn.run(create_app(service), host=host, port=port, log_level="info")
+    # a stop (SIGTERM, Ctrl+C) waits this long for open requests: a student following a queued
+    # submission keeps a stream open for as long as it waits, which would hold the stop forever
+    uvicorn.run(create_app(service), host=host, port=port, log_level="info",
+                timeout_graceful_shutdown=STOP_WAITS_SECONDS)
 
 
 @db_app.command("upgrade")
