@@ -1,8 +1,10 @@
-"""A live `dlsys serve` stopped with submissions queued, or killed while grading one, and
-started again on the same home and database: every submission is graded exactly once more
-(none lost, none twice; a run interrupted mid-grading is a grader error attempt, retried).
+"""A live `dlsys serve` stopped with submissions queued (a student following one), or killed
+while grading one, and started again on the same home and database: every submission is
+graded exactly once more (none lost, none twice; a run interrupted mid-grading is a grader
+error attempt, retried); a SIGTERM is not held up by a stream left open.
 Both servers' logs hold no token, and no database password, outside the first start's banner."""
 import signal
+import threading
 import time
 
 import httpx
@@ -52,6 +54,25 @@ def stop(server, how: signal.Signals) -> None:
     server.process.wait(30)
 
 
+def follow(server, submission: int) -> threading.Thread:
+    """A student following the submission's events in a thread (ended when the server goes)."""
+    opened = threading.Event()
+
+    def read():
+        try:
+            with client(server, server.student_token) as http, \
+                    http.stream("GET", f"/submissions/{submission}/events", timeout=None) as stream:
+                for _ in stream.iter_lines():
+                    opened.set()
+        except httpx.HTTPError:
+            pass
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    assert opened.wait(10), "the events stream did not start"
+    return thread
+
+
 def all_graded(server, submissions: list[int]) -> bool:
     with client(server, server.staff_token) as http:
         queue = http.get("/queue").json()
@@ -81,7 +102,10 @@ def test_submissions_queued_before_a_restart_are_graded_once_after_it(tmp_path, 
         assert http.get("/queue").json()["queued"] == 3
     with client(first, "dlsys_a-guess-that-is-no-token") as http:
         assert http.get("/me").status_code == 401
+    following = follow(first, submissions[0])  # as `dlsys submit` does: it must not hold the stop
     stop(first, how)
+    following.join(5)
+    assert not following.is_alive()
 
     second = start_live_server(home, url, service_answers, tokens=(first.staff_token, first.student_token),
                                DLSYS_WORKERS="1", **FAST)
