@@ -55,10 +55,11 @@ def test_a_roster_import_creates_students_and_returns_each_token_once(quiet):
 
 @pytest.mark.parametrize("body, words", [
     ("login,name\nada,Ada\nnot a login!,X\n", ["roster line 3", "'not a login!'"]),
-    ("login,name\nada,Ada\n,Nobody\n", ["roster line 3"]),
+    ("login,name\nada,Ada\n\n,Nobody\n", ["roster line 4"]),
     ("login,name\nada,Ada\nada,Ada again\n", ["ada more than once"]),
     ("name,email\nAda,ada@example.edu\n", ["header row with a login column"]),
     ("", ["header row"]),
+    ("login,name,sis_id\nada,Lovelace, Ada,S001\n", ["roster line 2", "4 fields", "3"]),  # an unquoted comma
 ])
 def test_a_bad_roster_is_refused_whole(quiet, body, words):
     before = quiet.stored()
