@@ -9,6 +9,7 @@ root); where it is not installed those runs skip saying so, unless DLSYS_REQUIRE
 from __future__ import annotations
 
 import glob
+import gzip
 import io
 import os
 import pwd
@@ -249,15 +250,19 @@ def student_files(homework: str, handout: tuple[str, ...] = ()) -> dict[str, byt
 
 def tar_bytes(entries: dict[str, bytes] | list, mode: str = "w:gz") -> bytes:
     """An archive of `entries`: {name: data} for regular files, or a list of (TarInfo, data or None)
-    for anything else (links, devices, lying sizes)."""
+    for anything else (links, devices, lying sizes). The same entries give the same bytes (the
+    gzip header's time is 0), as a client retrying one upload sends them."""
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode=mode) as tar:
+    compressed = gzip.GzipFile(fileobj=out, mode="wb", mtime=0) if mode == "w:gz" else None
+    with tarfile.open(fileobj=compressed or out, mode="w" if compressed else mode) as tar:
         items = entries.items() if isinstance(entries, dict) else entries
         for name_or_info, data in items:
             info = name_or_info if isinstance(name_or_info, tarfile.TarInfo) else tarfile.TarInfo(name_or_info)
             if data is not None and not isinstance(name_or_info, tarfile.TarInfo):
                 info.size = len(data)
             tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    if compressed:
+        compressed.close()
     return out.getvalue()
 
 

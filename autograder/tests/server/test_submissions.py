@@ -251,6 +251,14 @@ def test_the_same_idempotency_key_twice_is_one_submission(quiet):
     assert theirs.status_code == 201 and theirs.json()["submission"] != first.json()["submission"]
 
 
+def test_a_key_used_for_another_upload_is_a_409(quiet):
+    first = quiet.submit(tar_bytes(HW1), key="reused").json()["submission"]
+    other_archive = tar_bytes(HW1 | {"apps/simple_ml.py": b"# changed\n"})
+    assert_refused(quiet, lambda: quiet.submit(other_archive, key="reused"), 409, "'reused'", f"submission {first}")
+    assert_refused(quiet, lambda: quiet.submit(tar_bytes(student_files("hw0")), homework="hw0", key="reused"),
+                   409, "new key")
+
+
 def test_a_retry_after_the_deadline_still_finds_its_submission(quiet):
     """The first upload made it; the client, never told, retries once the assignment closed."""
     first = quiet.submit(tar_bytes(HW1), key="late-retry")
