@@ -110,3 +110,10 @@ def test_bad_tokens_are_limited_per_address_without_slowing_anyone_else(make_api
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
     assert api.client.get("/api/v1/me").status_code == 429  # no token at all, same address
     assert api.client.get("/api/v1/me", headers=api.student()).status_code == 200  # a real token still works
+
+
+def test_health_and_the_api_docs_need_no_token(quiet):
+    assert quiet.client.get("/api/v1/health").json() == {"ok": True, "grading": True}
+    assert quiet.client.get("/docs").status_code == 200
+    paths = quiet.client.get("/openapi.json").json()["paths"]
+    assert {"/api/v1/submissions", "/api/v1/me", "/api/v1/grades.csv", "/api/v1/roster"} <= set(paths)
