@@ -1,6 +1,18 @@
 """Fixtures for the grading service: a database (SQLite, and a throwaway PostgreSQL cluster on
 loopback), the app over it with its in-process workers, and a live `dlsys serve` process.
 
+    database_url        each test twice: SQLite, then a new database on PostgreSQL
+    service_answers     hw0's and hw1's reference answers, published once per session
+    make_api(...)       the app in-process (TestClient) on a fresh database: Settings fields as
+                        keywords (workers=0: accepts, never grades), grading_sandbox= to grade
+                        in another sandbox (FailingSandbox: grader faults)
+    api                 make_api() with one grading worker
+    Api                 its tokens and helpers: submit, at (fix "now"), change (staff PATCH),
+                        add_student, rows/archives/stored (what a refusal must leave alone)
+    start_live_server   `dlsys serve` as a user runs it; live_server: one on SQLite
+    reference_archive, student_files, tar_bytes    submissions, good and bad
+    wait_until_final    poll a submission until it is done or a grader error
+
 Every test that takes `database_url` runs twice, on SQLite and on PostgreSQL. PostgreSQL is
 Debian's `postgresql` (initdb and pg_ctl, run as the `postgres` user when the tests run as
 root); where it is not installed those runs skip saying so, unless DLSYS_REQUIRE_POSTGRES=1
