@@ -102,7 +102,8 @@ async def _saved_upload(request: Request, limit: int, folder: str) -> tuple[str,
 @router.post("/submissions", status_code=201)
 async def submit(request: Request, response: Response, user: CurrentUser, service: TheService):
     """Upload a submission: a multipart form with `homework` and the `.tar.gz` as `archive`.
-    With an `Idempotency-Key` header, a retried upload returns the first submission (200)."""
+    With an `Idempotency-Key` header, a retried upload returns the first submission (200); the
+    same key with another archive or homework is a 409."""
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= 200:
         raise BadRequest("Idempotency-Key must be 1 to 200 characters")

@@ -4,7 +4,8 @@
 (due date, plus the assignment's late days, plus the student's extension), a daily or total
 limit reached, or an archive the grading core's rules refuse; otherwise it keeps the archive
 (fsynced) and commits the submission and its grading run in one transaction before it
-returns. A retried upload with the same `Idempotency-Key` returns the first submission.
+returns. A retried upload with the same `Idempotency-Key` returns the first submission; the
+same key with another upload (another homework or archive) is refused.
 """
 from __future__ import annotations
 
