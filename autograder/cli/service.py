@@ -9,6 +9,7 @@ import typer
 from autograder.cli.console import console, user_errors
 
 PANEL = "Service"
+STOP_WAITS_SECONDS = 10
 app = typer.Typer()
 db_app = typer.Typer(help="The service's database.")
 app.add_typer(db_app, name="db", rich_help_panel=PANEL)
@@ -32,7 +33,7 @@ def serve_command(
     seeded = service.prepare()
     url = f"http://{host}:{port}"
     # plain prints: one line each, never wrapped (a newcomer copies the tokens and commands)
-    print(f"dlsys grading service at {url} (API docs: {url}/docs); database {settings.database}")
+    print(f"dlsys grading service at {url} (API docs: {url}/docs); database {settings.database_shown}")
     if seeded is not None:
         print(f"created the course: {', '.join(seeded.assignments)}, each due in {settings.default_due_days} days")
         print(f"staff token: {seeded.staff_token}")
@@ -41,7 +42,10 @@ def serve_command(
         print("  dlsys release hw1 --out /tmp/hw1-handout")
         print(f"  cd /tmp/hw1-handout && python submit.py --server {url} --token {seeded.student_token}")
     sys.stdout.flush()
-    uvicorn.run(create_app(service), host=host, port=port, log_level="info")
+    # a stop (SIGTERM, Ctrl+C) waits this long for open requests: a student following a queued
+    # submission keeps a stream open for as long as it waits, which would hold the stop forever
+    uvicorn.run(create_app(service), host=host, port=port, log_level="info",
+                timeout_graceful_shutdown=STOP_WAITS_SECONDS)
 
 
 @db_app.command("upgrade")
@@ -54,4 +58,4 @@ def db_upgrade_command():
     settings = Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database)
-    console.print(f"database {settings.database} is at the newest schema", highlight=False)
+    console.print(f"database {settings.database_shown} is at the newest schema", highlight=False)

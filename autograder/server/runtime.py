@@ -1,6 +1,11 @@
 """The running service's parts, made from the Settings: the database, the sandbox, the answers'
 readiness, the in-process workers. `dlsys serve` prepares it (migrations, a first course) before
-the app starts, so it can print the tokens; the app's lifespan starts and stops the workers."""
+the app starts, so it can print the tokens; the app's lifespan starts and stops the workers.
+
+Two seams for tests, both left alone by `dlsys serve`: `sandbox=` grades in a given sandbox
+instead of the one the settings pick (a sandbox that fails simulates grader faults), and
+`clock` is what "now" means for deadlines and submission limits (a test sets it to submit at a
+chosen moment; run times in the queue stay the machine's)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,16 +19,24 @@ from autograder.server.services.course import Seeded, is_empty, seed_course
 from autograder.server.settings import Settings
 from autograder.worker.answers import publish_missing
 from autograder.worker.pool import WorkerPool
-from autograder.worker.readiness import AnswersReadiness, choose_sandbox, has_gpu
+from autograder.worker.readiness import AnswersReadiness, Sandbox, choose_sandbox, has_gpu
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class Service:
-    def __init__(self, settings: Settings, say: Callable[[str], None] = print):
-        self.settings, self.say = settings, say
+    def __init__(self, settings: Settings, say: Callable[[str], None] = print, *, sandbox: Sandbox | None = None,
+                 clock: Callable[[], datetime] = utc_now):
+        self.settings, self.say, self.clock = settings, say, clock
         self.engine = make_engine(settings.database)
         self.factory = session_factory(self.engine)
         self.readiness = AnswersReadiness(settings.answers)
-        self.sandbox, self.no_sandbox = choose_sandbox(settings.sandbox, settings.allow_unsandboxed)
+        if sandbox is None:
+            self.sandbox, self.no_sandbox = choose_sandbox(settings.sandbox, settings.allow_unsandboxed)
+        else:
+            self.sandbox, self.no_sandbox = sandbox, None
         self.pool: WorkerPool | None = None
         self.prepared = False
 
@@ -37,13 +50,17 @@ class Service:
         seeded = None
         with transaction(self.factory) as session:
             if is_empty(session):
-                seeded = seed_course(session, load_manifests(), datetime.now(timezone.utc),
+                seeded = seed_course(session, load_manifests(), self.now(),
                                      due_days=self.settings.default_due_days, timezone=self.settings.course_timezone)
         interrupted = queue.recover_interrupted(self.factory, self.settings.max_attempts)
         if interrupted:
             self.say(f"{interrupted} grading run(s) were interrupted by the last stop: queued again")
         self.prepared = True
         return seeded
+
+    def now(self) -> datetime:
+        """What "now" is for deadlines and limits (the machine's clock, unless a test set `clock`)."""
+        return self.clock()
 
     def waiting_reason(self, homework: str) -> str | None:
         """Why a run of `homework` cannot be graded now (None: it can)."""
@@ -59,7 +76,7 @@ class Service:
             self.say("warning: grading with sandbox 'plain': student code runs WITHOUT isolation (trusted code only)")
         self.pool = WorkerPool(self.factory, workers=self.settings.workers, sandbox=self.sandbox,
                                gpu=has_gpu(), readiness=self.readiness, archives=self.settings.archives,
-                               answers=self.settings.answers, max_attempts=self.settings.max_attempts)
+                               answers=self.settings.answers, max_attempts=self.settings.max_attempts, say=self.say)
         self.pool.can_take = self.waiting_reason
         if self.settings.publish_on_start:
             publish_missing(load_manifests(), self.sandbox, self.settings.answers, self.readiness, self.say,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from autograder.paths import REPO_ROOT
 
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
     @cached_property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'dlsys.db'}"
+
+    @cached_property
+    def database_shown(self) -> str:
+        """The database URL with its password hidden: what the console and the logs may show."""
+        return make_url(self.database).render_as_string(hide_password=True)
 
     @cached_property
     def archives(self) -> Path:

@@ -6,11 +6,14 @@ every test folder (tests/server, tests/client, tests/cli), so the answers are pu
 """
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,16 +43,41 @@ def service_answers(tmp_path_factory, local_sandbox):
 
 def reference_archive(homework: str, folder: Path) -> Path:
     """The reference's student files of `homework` as a submission archive."""
-    import tarfile
+    archive = folder / f"{homework}-reference.tar.gz"
+    archive.write_bytes(tar_bytes(student_files(homework)))
+    return archive
 
+
+def student_files(homework: str, handout: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """`homework`'s student files as the reference has them, except those named in `handout`,
+    which are as a fresh handout has them (solution regions emptied: "not implemented")."""
     from autograder.course.manifest import load_manifest
+    from autograder.course.regions import strip_regions
 
     manifest = load_manifest(homework)
-    archive = folder / f"{homework}-reference.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for name in manifest.student_files:
-            tar.add(manifest.root / name, arcname=name)
-    return archive
+    files = {}
+    for name in manifest.student_files:
+        text = (manifest.root / name).read_text()
+        files[name] = (strip_regions(text, name) if name in handout else text).encode()
+    return files
+
+
+def tar_bytes(entries: dict[str, bytes] | list, mode: str = "w:gz") -> bytes:
+    """An archive of `entries`: {name: data} for regular files, or a list of (TarInfo, data or None)
+    for anything else (links, devices, lying sizes). The same entries give the same bytes (the
+    gzip header's time is 0), as a client retrying one upload sends them."""
+    out = io.BytesIO()
+    compressed = gzip.GzipFile(fileobj=out, mode="wb", mtime=0) if mode == "w:gz" else None
+    with tarfile.open(fileobj=compressed or out, mode="w" if compressed else mode) as tar:
+        items = entries.items() if isinstance(entries, dict) else entries
+        for name_or_info, data in items:
+            info = name_or_info if isinstance(name_or_info, tarfile.TarInfo) else tarfile.TarInfo(name_or_info)
+            if data is not None and not isinstance(name_or_info, tarfile.TarInfo):
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    if compressed:
+        compressed.close()
+    return out.getvalue()
 
 
 @dataclass

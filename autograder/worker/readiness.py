@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from autograder.devtools.doctor import list_gpus
@@ -26,23 +27,27 @@ def choose_sandbox(kind: str, allow_unsandboxed: bool) -> tuple[Sandbox | None, 
 
 
 class AnswersReadiness:
-    """Whether each homework's published answers are there and current; re-checked after a publish."""
+    """Whether each homework's published answers are there and current. Answers found stay found
+    (until the service publishes again); answers missing are looked for again every
+    `recheck_seconds`, so a `dlsys publish` run beside the service starts the waiting runs."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self._ready: dict[str, bool] = {}
+    def __init__(self, folder: Path, recheck_seconds: float = 5.0):
+        self.folder, self.recheck_seconds = folder, recheck_seconds
+        self._ready: dict[str, tuple[bool, float]] = {}  # homework -> (ready, when looked)
         self._publishing: set[str] = set()
         self._lock = threading.Lock()
 
     def is_ready(self, homework: str) -> bool:
         with self._lock:
-            if homework not in self._ready:
+            ready, looked = self._ready.get(homework, (False, None))
+            if looked is None or (not ready and time.monotonic() - looked >= self.recheck_seconds):
                 try:
                     load_answers(homework, suite_hash(homework), self.folder)
-                    self._ready[homework] = True
+                    ready = True
                 except DlsysError:
-                    self._ready[homework] = False
-            return self._ready[homework]
+                    ready = False
+                self._ready[homework] = (ready, time.monotonic())
+            return ready
 
     def publishing(self, homework: str, busy: bool) -> None:
         with self._lock:

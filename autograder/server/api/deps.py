@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -26,21 +27,29 @@ def session(service: Annotated[Service, Depends(service)]):
 
 
 class RateLimiter:
-    """At most `per_minute` requests in any 60 s per key (a sliding window kept in memory)."""
+    """At most `per_minute` requests in any 60 s per key (a sliding window kept in memory). Keys
+    quiet for a minute are forgotten now and then, so guessing from many addresses cannot grow
+    the table without end."""
 
-    def __init__(self, per_minute: int):
-        self.per_minute = per_minute
+    WINDOW = 60.0
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic):
+        self.per_minute, self.clock = per_minute, clock
         self.seen: dict[str, deque] = defaultdict(deque)
         self.lock = threading.Lock()
+        self.swept = clock()
 
     def check(self, key: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         with self.lock:
+            if now - self.swept > self.WINDOW:
+                self.seen = defaultdict(deque, {k: t for k, t in self.seen.items() if t and now - t[-1] <= self.WINDOW})
+                self.swept = now
             times = self.seen[key]
-            while times and now - times[0] > 60:
+            while times and now - times[0] > self.WINDOW:
                 times.popleft()
             if len(times) >= self.per_minute:
-                wait = int(60 - (now - times[0])) + 1
+                wait = int(self.WINDOW - (now - times[0])) + 1
                 raise TooMany(f"too many requests: at most {self.per_minute} a minute; try again in {wait} s",
                               headers={"Retry-After": str(wait)})
             times.append(now)

@@ -2,8 +2,7 @@
 the queue, and grade exports. Every one answers 403 to a student's token."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -12,20 +11,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from autograder.server.api.deps import Db, StaffUser, TheService
-from autograder.server.db.models import Assignment, Extension, User
-from autograder.server.services import grades, regrades
+from autograder.server.db.models import Assignment
+from autograder.server.services import assignments, grades, regrades
 from autograder.server.services.accounts import import_roster
-from autograder.server.services.course import course
-from autograder.server.services.errors import BadRequest, NotFound
+from autograder.server.services.errors import BadRequest
 from autograder.server.services.submissions import assignment_for, visible_submission
 
 router = APIRouter(tags=["staff"])
-
-
-def _aware(moment: datetime, field: str) -> datetime:
-    if moment.tzinfo is None:
-        raise BadRequest(f"{field} needs a time zone, e.g. 2026-12-14T23:59:00-05:00")
-    return moment.astimezone(timezone.utc)
 
 
 class AssignmentChange(BaseModel):
@@ -62,17 +54,9 @@ def list_assignments(_: StaffUser, db: Db):
 
 @router.patch("/assignments/{homework}")
 def change_assignment(homework: str, change: AssignmentChange, _: StaffUser, db: Db):
-    """Change an assignment's title, dates, late policy or limits (times with their zone)."""
-    assignment = assignment_for(db, homework)
-    values = change.model_dump(exclude_unset=True)
-    for field in ("opens_at", "due_at"):
-        if values.get(field) is not None:
-            values[field] = _aware(values[field], field)
-    for field, value in values.items():
-        setattr(assignment, field, value)
-    if assignment.opens_at >= assignment.due_at:
-        raise BadRequest(f"{homework} would open ({assignment.opens_at.isoformat()}) after it is due "
-                         f"({assignment.due_at.isoformat()})")
+    """Change an assignment's title, dates, late policy or limits (times with their zone); the late
+    days of its submissions are counted again from a new due date."""
+    assignment = assignments.change_assignment(db, homework, change.model_dump(exclude_unset=True))
     db.commit()
     return _assignment_view(assignment)
 
@@ -80,14 +64,7 @@ def change_assignment(homework: str, change: AssignmentChange, _: StaffUser, db:
 @router.patch("/course")
 def change_course(change: CourseChange, _: StaffUser, db: Db):
     """The course-wide late-day budget, which submission counts (latest or best), the time zone."""
-    the_course = course(db)
-    if change.timezone is not None:
-        try:
-            ZoneInfo(change.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise BadRequest(f"unknown time zone {change.timezone!r} (use an IANA name, e.g. America/New_York)") from None
-    for field, value in change.model_dump(exclude_unset=True).items():
-        setattr(the_course, field, value)
+    the_course = assignments.change_course(db, change.model_dump(exclude_unset=True))
     db.commit()
     return {"late_day_budget": the_course.late_day_budget, "grade_policy": the_course.grade_policy,
             "timezone": the_course.timezone}
@@ -95,21 +72,11 @@ def change_course(change: CourseChange, _: StaffUser, db: Db):
 
 @router.post("/assignments/{homework}/extensions")
 def grant_extension(homework: str, request: ExtensionRequest, _: StaffUser, db: Db):
-    """A later due date for one student (their late days count from it)."""
-    assignment = assignment_for(db, homework)
-    student = db.scalar(select(User).where(User.login == request.login))
-    if student is None:
-        raise NotFound(f"no user {request.login!r}")
-    due = _aware(request.due_at, "due_at")
-    extension = db.scalar(select(Extension).where(Extension.assignment_id == assignment.id,
-                                                  Extension.user_id == student.id))
-    if extension is None:
-        extension = Extension(assignment_id=assignment.id, user_id=student.id, due_at=due,
-                              granted_at=datetime.now(timezone.utc))
-        db.add(extension)
-    extension.due_at = due
+    """A later due date for one student (their late days count from it, for submissions made
+    before it was granted too)."""
+    extension = assignments.grant_extension(db, homework, request.login, request.due_at)
     db.commit()
-    return {"homework": homework, "login": student.login, "due_at": due.isoformat()}
+    return {"homework": homework, "login": request.login, "due_at": extension.due_at.isoformat()}
 
 
 @router.post("/roster")

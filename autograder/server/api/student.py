@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,10 +28,10 @@ FINAL_STATES = ("done", "grader error")
 
 
 @router.get("/me")
-def me(user: CurrentUser, db: Db):
+def me(user: CurrentUser, db: Db, service: TheService):
     """Who you are, your late days, and each assignment: your due date, until when it takes
     submissions, and how many you have left today."""
-    now = datetime.now(timezone.utc)
+    now = service.now()
     zone = ZoneInfo(course(db).timezone)
     used, left = grades.late_days_left(db, user)
     listed = []
@@ -49,42 +48,69 @@ def me(user: CurrentUser, db: Db):
             "late_days_left": left, "time_zone": zone.key, "assignments": listed}
 
 
+FORM_OVERHEAD = 64 * 1024  # the multipart framing and the homework field, beside the archive
+
+
+def _limited(request: Request, limit: int) -> Request:
+    """The request with a body that raises TooLarge once more than `limit` bytes have arrived,
+    whatever its Content-Length says (or when it sends none: a chunked upload)."""
+    receive, received = request.receive, 0
+
+    async def counted():
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise TooLarge(f"the upload is over {limit} bytes; submissions are limited to "
+                               f"{limit - FORM_OVERHEAD} bytes")
+        return message
+
+    return Request(request.scope, counted)
+
+
 async def _saved_upload(request: Request, limit: int, folder: str) -> tuple[str, Path]:
     """The multipart upload's homework field and its archive, saved in `folder`; 413 over
-    `limit` bytes (by the declared length first, so a huge upload is refused unread)."""
+    `limit` bytes (by the declared length first, so a huge upload is refused unread, then by
+    what arrives, so a body that declares no length is not read to its end)."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+    if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
         raise TooLarge(f"the upload is {int(declared)} bytes; submissions are limited to {limit} bytes")
     try:
-        form = await request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
+        form = await _limited(request, limit + FORM_OVERHEAD).form(max_files=1, max_fields=4,
+                                                                   max_part_size=FORM_OVERHEAD)
     except MultiPartException as error:
         raise BadRequest(f"not a valid multipart upload: {error}") from None
-    homework, archive = form.get("homework"), form.get("archive")
-    if not isinstance(homework, str) or not homework:
-        raise BadRequest("the upload names no homework: send a form field homework=hwN")
-    if not isinstance(archive, UploadFile):
-        raise BadRequest("the upload holds no archive: send the .tar.gz as the form's file field archive")
-    path, size = Path(folder) / "upload.tar.gz", 0
-    with open(path, "wb") as out:
-        while chunk := await archive.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                raise TooLarge(f"the archive is over {limit} bytes, the limit for a submission")
-            out.write(chunk)
+    try:  # the form's spooled files are closed on the way out
+        homework, archive = form.get("homework"), form.get("archive")
+        if not isinstance(homework, str) or not homework:
+            raise BadRequest("the upload names no homework: send a form field homework=hwN")
+        if not isinstance(archive, UploadFile):
+            raise BadRequest("the upload holds no archive: send the .tar.gz as the form's file field archive")
+        path, size = Path(folder) / "upload.tar.gz", 0
+        with open(path, "wb") as out:
+            while chunk := await archive.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"the archive is over {limit} bytes, the limit for a submission")
+                out.write(chunk)
+    finally:
+        await form.close()
     return homework, path
 
 
 @router.post("/submissions", status_code=201)
 async def submit(request: Request, response: Response, user: CurrentUser, service: TheService):
     """Upload a submission: a multipart form with `homework` and the `.tar.gz` as `archive`.
-    With an `Idempotency-Key` header, a retried upload returns the first submission (200)."""
+    With an `Idempotency-Key` header, a retried upload returns the first submission (200); the
+    same key with another archive or homework is a 409."""
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= 200:
         raise BadRequest("Idempotency-Key must be 1 to 200 characters")
     with tempfile.TemporaryDirectory(prefix="dlsys-upload-") as folder:
         homework, path = await _saved_upload(request, service.settings.max_upload_bytes, folder)
         accepted = await run_in_threadpool(submissions.accept, service.factory, service.settings.archives, user.id,
-                                           homework, path, key, datetime.now(timezone.utc))
+                                           homework, path, key, service.now())
     if accepted.created:
         service.wake()
     else:

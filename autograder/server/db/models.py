@@ -25,9 +25,11 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: the service stores aware UTC times")
-        return value
+        return value.astimezone(timezone.utc)  # SQLite keeps the wall-clock time only: make it UTC's
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:

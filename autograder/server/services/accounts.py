@@ -70,7 +70,12 @@ def import_roster(session: Session, csv_text: str) -> RosterResult:
     if not reader.fieldnames or "login" not in [f.strip() for f in reader.fieldnames]:
         raise BadRequest(f"the roster needs a header row with a login column (and any of {', '.join(ROSTER_COLUMNS[1:])})")
     rows = []
-    for number, row in enumerate(reader, start=2):
+    for row in reader:
+        number = reader.line_num  # the file's own line, blank lines counted
+        if None in row:  # more fields than the header names: a name with an unquoted comma, say
+            fields = len(reader.fieldnames) + len(row[None])
+            raise BadRequest(f"roster line {number} has {fields} fields, the header {len(reader.fieldnames)} "
+                             f"(put a value that holds a comma in double quotes)")
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
         if not LOGIN.fullmatch(row.get("login", "")):
             raise BadRequest(f"roster line {number}: login {row.get('login')!r} is not a valid login")

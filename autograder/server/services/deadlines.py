@@ -9,7 +9,7 @@ for the whole term; each day used beyond it costs `penalty_per_day` of that assi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 
@@ -22,6 +22,8 @@ def days_after(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
 
 def late_days(submitted: datetime, due: datetime, zone: ZoneInfo) -> int:
     """Whole wall-clock days (started) between `due` and `submitted`; 0 when on time."""
+    # in UTC: Python subtracts two datetimes of one zone in wall-clock time, ignoring DST
+    submitted, due = submitted.astimezone(timezone.utc), due.astimezone(timezone.utc)
     if submitted <= due:
         return 0
     days = max(1, (submitted - due).days)

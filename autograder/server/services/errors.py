@@ -28,6 +28,10 @@ class NotFound(ServiceError):
     status = 404
 
 
+class Conflict(ServiceError):
+    status = 409
+
+
 class TooLarge(ServiceError):
     status = 413
 

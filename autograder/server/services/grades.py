@@ -58,17 +58,22 @@ def late_days_left(session: Session, user: User) -> tuple[int, int]:
 
 def canvas_csv(session: Session) -> str:
     """One row per student, Canvas's gradebook layout: Student, ID, SIS User ID, SIS Login ID,
-    Section, one column per assignment (the counted score, late penalty applied), late days used;
-    a "Points Possible" row under the header."""
+    Section, one column per assignment (the counted score, late penalty applied; empty when
+    nothing counts yet, never 0), late days used; a "Points Possible" row under the header.
+
+    ID is Canvas's own user id, which the service does not know: it stays empty and Canvas
+    matches each row by its SIS User ID or SIS Login ID (the login). Rows are sorted here, not
+    by the database, so SQLite and PostgreSQL (whose collations differ) give the same file."""
     assignments = list(session.scalars(select(Assignment).order_by(Assignment.due_at, Assignment.id)))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
                     + [a.homework for a in assignments] + ["Late days used"])
     writer.writerow(["Points Possible", "", "", "", ""] + [f"{a.max_score:g}" for a in assignments] + [""])
-    for user in session.scalars(select(User).where(User.role == STUDENT).order_by(User.name, User.login)):
+    students = sorted(session.scalars(select(User).where(User.role == STUDENT)), key=lambda u: (u.name, u.login))
+    for user in students:
         grades = student_grades(session, user)
-        writer.writerow([user.name, user.id, user.sis_id or "", user.login, user.section or ""]
+        writer.writerow([user.name, "", user.sis_id or "", user.login, user.section or ""]
                         + ["" if g.score is None else f"{g.score:g}" for g in grades]
                         + [sum(g.late_days for g in grades)])
     return out.getvalue()

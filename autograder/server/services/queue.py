@@ -25,6 +25,18 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def storable(value):
+    """`value` with every NUL character in its text written out as `\\x00`: PostgreSQL keeps no
+    NUL in text, and a build log, a case's feedback or a fault's message may hold one."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    return value
+
+
 def enqueue(session: Session, submission: Submission, reason: str = "submission", *, attempt: int = 1) -> GradingRun:
     run = GradingRun(submission=submission, reason=reason, priority=REGRADE if reason == "regrade" else NEW,
                      attempt=attempt, token=secrets.token_hex(16), status=QUEUED, created_at=now())
@@ -73,8 +85,8 @@ def finish(factory: sessionmaker[Session], token: str, *, result: dict, score: f
     with factory() as session, session.begin():
         changed = session.execute(
             update(GradingRun).where(GradingRun.token == token, GradingRun.status == RUNNING)
-            .values(status=DONE, finished_at=now(), result=result, score=score, max_score=max_score,
-                    sandbox=sandbox, build_log_tail=build_log_tail, seconds=seconds, phase=None))
+            .values(status=DONE, finished_at=now(), result=storable(result), score=score, max_score=max_score,
+                    sandbox=sandbox, build_log_tail=storable(build_log_tail), seconds=seconds, phase=None))
         return changed.rowcount == 1
 
 
@@ -84,7 +96,7 @@ def fail(factory: sessionmaker[Session], token: str, error: str, max_attempts: i
         run = session.scalar(select(GradingRun).where(GradingRun.token == token, GradingRun.status == RUNNING))
         if run is None:
             return False
-        run.status, run.finished_at, run.error, run.phase = GRADER_ERROR, now(), error[-4000:], None
+        run.status, run.finished_at, run.error, run.phase = GRADER_ERROR, now(), storable(error[-4000:]), None
         if run.attempt < max_attempts:
             enqueue(session, run.submission, "retry", attempt=run.attempt + 1).priority = run.priority
         return True

@@ -22,11 +22,16 @@ def current_result(submission: Submission) -> GradingRun | None:
 
 
 def status(session: Session, submission: Submission) -> dict:
+    """The state the student sees. A regrade that ended in a grader error leaves a graded
+    submission "done" with its result (staff see the error in the queue and the runs)."""
     run = latest_run(submission)
+    result = current_result(submission)
     view = {"submission": submission.id, "homework": submission.assignment.homework,
             "created_at": submission.created_at.isoformat(), "late_days": submission.late_days}
     if run is None:
         return view | {"state": "done"}
+    if run.status == GRADER_ERROR and result is not None:
+        run = result
     if run.status == QUEUED:
         view |= {"state": "queued", "position": position(session, run), "waiting": run.waiting_reason}
     elif run.status == DONE:
@@ -35,7 +40,6 @@ def status(session: Session, submission: Submission) -> dict:
         view |= {"state": "grader error", "message": GRADER_ERROR_NOTE}
     else:
         view |= {"state": run.phase or "running", "cases_done": run.cases_done, "cases_total": run.cases_total}
-    result = current_result(submission)
     if result is not None:
         view |= {"score": result.score, "max_score": result.max_score}
     return view

@@ -4,7 +4,8 @@
 (due date, plus the assignment's late days, plus the student's extension), a daily or total
 limit reached, or an archive the grading core's rules refuse; otherwise it keeps the archive
 (fsynced) and commits the submission and its grading run in one transaction before it
-returns. A retried upload with the same `Idempotency-Key` returns the first submission.
+returns. A retried upload with the same `Idempotency-Key` returns the first submission; the
+same key with another upload (another homework or archive) is refused.
 """
 from __future__ import annotations
 
@@ -13,16 +14,16 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from autograder.course.manifest import load_manifest
-from autograder.server.db.models import GRADER_ERROR, STAFF, Assignment, Extension, GradingRun, Submission, User
+from autograder.server.db.models import DONE, GRADER_ERROR, STAFF, Assignment, Extension, GradingRun, Submission, User
 from autograder.server.services import deadlines
-from autograder.server.services.archives import check_archive, store_archive
+from autograder.server.services.archives import check_archive, file_digest, store_archive
 from autograder.server.services.course import course
-from autograder.server.services.errors import Forbidden, NotFound, TooMany
+from autograder.server.services.errors import Conflict, Forbidden, NotFound, TooMany
 from autograder.server.services.queue import enqueue
 
 
@@ -49,12 +50,14 @@ def due_for(session: Session, assignment: Assignment, user: User) -> datetime:
 
 def counted_submissions(session: Session, user: User, assignment: Assignment, since: datetime | None = None) -> int:
     """Submissions that count against the limits: all but those whose grading ended in a grader
-    error (a fault of ours never costs a student a submission)."""
+    error without ever finishing (a fault of ours never costs a student a submission; a failed
+    regrade of a graded one gives none back)."""
     latest = (select(GradingRun.status).where(GradingRun.submission_id == Submission.id)
               .order_by(GradingRun.id.desc()).limit(1).scalar_subquery())
+    finished = exists().where(GradingRun.submission_id == Submission.id, GradingRun.status == DONE)
     query = select(func.count()).select_from(Submission).where(
         Submission.user_id == user.id, Submission.assignment_id == assignment.id,
-        func.coalesce(latest, "") != GRADER_ERROR)
+        or_(func.coalesce(latest, "") != GRADER_ERROR, finished))
     if since is not None:
         query = query.where(Submission.created_at >= since)
     return session.scalar(query)
@@ -87,10 +90,11 @@ def check_limits(session: Session, user: User, assignment: Assignment, now: date
 def accept(factory: sessionmaker[Session], archives: Path, user_id: int, homework: str, upload: Path,
            idempotency_key: str | None, now: datetime) -> Accepted:
     """Check everything, keep the archive, then commit the submission and its grading run."""
+    sha256 = file_digest(upload)[0] if idempotency_key else None
     try:
         with factory() as session, session.begin():
             user = session.get(User, user_id)
-            earlier = _earlier(session, user_id, idempotency_key)
+            earlier = _earlier(session, user_id, idempotency_key, homework, sha256)
             if earlier is not None:
                 return Accepted(earlier, False)
             assignment = assignment_for(session, homework)
@@ -107,17 +111,25 @@ def accept(factory: sessionmaker[Session], archives: Path, user_id: int, homewor
             return Accepted(submission, True)
     except IntegrityError:  # the same key, committed meanwhile by a concurrent retry of this upload
         with factory() as session:
-            earlier = _earlier(session, user_id, idempotency_key)
+            earlier = _earlier(session, user_id, idempotency_key, homework, sha256)
             if earlier is None:
                 raise
             return Accepted(earlier, False)
 
 
-def _earlier(session: Session, user_id: int, idempotency_key: str | None) -> Submission | None:
+def _earlier(session: Session, user_id: int, idempotency_key: str | None, homework: str,
+             sha256: str | None) -> Submission | None:
+    """The submission an earlier upload with this key made; Conflict when that upload was not this
+    one (another homework or another archive: a client reusing keys would otherwise be told that
+    an upload it never made went in)."""
     if not idempotency_key:
         return None
-    return session.scalar(select(Submission).where(Submission.user_id == user_id,
-                                                   Submission.idempotency_key == idempotency_key))
+    earlier = session.scalar(select(Submission).where(Submission.user_id == user_id,
+                                                      Submission.idempotency_key == idempotency_key))
+    if earlier is not None and (earlier.assignment.homework != homework or earlier.archive_sha256 != sha256):
+        raise Conflict(f"Idempotency-Key {idempotency_key!r} was used for submission {earlier.id} "
+                       f"({earlier.assignment.homework}, another archive or homework); send a new key with a new upload")
+    return earlier
 
 
 def visible_submission(session: Session, user: User, submission_id: int) -> Submission:

@@ -3,6 +3,18 @@ loopback) and the app over it with its in-process workers. The published answers
 `dlsys serve` (`service_answers`, `live_server`, `start_live_server`) are in tests/live_service.py,
 shared with the client's and the CLI's tests; the helpers are importable from here as before.
 
+    database_url        each test twice: SQLite, then a new database on PostgreSQL
+    service_answers     hw0's and hw1's reference answers, published once per session
+    make_api(...)       the app in-process (TestClient) on a fresh database: Settings fields as
+                        keywords (workers=0: accepts, never grades), grading_sandbox= to grade
+                        in another sandbox (FailingSandbox: grader faults)
+    api                 make_api() with one grading worker
+    Api                 its tokens and helpers: submit, at (fix "now"), change (staff PATCH),
+                        add_student, rows/archives/stored (what a refusal must leave alone)
+    start_live_server   `dlsys serve` as a user runs it; live_server: one on SQLite
+    reference_archive, student_files, tar_bytes    submissions, good and bad
+    wait_until_final    poll a submission until it is done or a grader error
+
 Every test that takes `database_url` runs twice, on SQLite and on PostgreSQL. PostgreSQL is
 Debian's `postgresql` (initdb and pg_ctl, run as the `postgres` user when the tests run as
 root); where it is not installed those runs skip saying so, unless DLSYS_REQUIRE_POSTGRES=1
@@ -16,14 +28,16 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from live_service import LiveServer, free_port, reference_archive, start_live_server  # noqa: F401 (used from here)
+from live_service import LiveServer, free_port, reference_archive, start_live_server, student_files, tar_bytes  # noqa: F401 (the tests import these from here)
 
 # ----------------------------------------------------------------------------- PostgreSQL
 
@@ -98,11 +112,13 @@ def database_url(request, tmp_path):
 # ----------------------------------------------------------------------------- the service
 
 def service_settings(home: Path, database_url: str, answers: Path, **overrides):
-    """Settings for a test: its own home, the answers copied in, no publishing on start."""
+    """Settings for a test: its own home, the answers copied in, no publishing on start, a rate
+    limit no test meets unless it sets one (polling for a result asks often)."""
     from autograder.server.settings import Settings
 
     shutil.copytree(answers, home / "answers", dirs_exist_ok=True)
-    values = dict(home=home, database_url=database_url, sandbox="local", workers=1, publish_on_start=False)
+    values = dict(home=home, database_url=database_url, sandbox="local", workers=1, publish_on_start=False,
+                  rate_limit_per_minute=100_000)
     return Settings(**(values | overrides))
 
 
@@ -124,6 +140,36 @@ class Api:
     def staff(self, **extra) -> dict:
         return self.headers(self.staff_token, **extra)
 
+    def submit(self, archive: Path | bytes, homework: str = "hw1", headers: dict | None = None, key: str | None = None):
+        """POST an upload (a file, or the archive's bytes) as the demo student unless `headers` say otherwise."""
+        headers = dict(self.student() if headers is None else headers)
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        body = archive.read_bytes() if isinstance(archive, Path) else archive
+        return self.client.post("/api/v1/submissions", headers=headers, data={"homework": homework},
+                                files={"archive": ("submission.tar.gz", body, "application/gzip")})
+
+    def at(self, moment: datetime) -> None:
+        """From now on the service's "now" (deadlines, limits) is `moment`."""
+        self.service.clock = lambda: moment
+
+    def change(self, path: str, **fields):
+        """A staff PATCH (e.g. change("/assignments/hw1", due_at=...)), datetimes sent as ISO strings; must succeed."""
+        body = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}
+        answer = self.client.patch(f"/api/v1{path}", headers=self.staff(), json=body)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def add_student(self, login: str) -> str:
+        """A new student from a one-line roster; their token."""
+        answer = self.client.post("/api/v1/roster", headers=self.staff(), content=f"login,name\n{login},{login}\n")
+        assert answer.status_code == 200, answer.text
+        return answer.json()["created"][0]["token"]
+
+    def stored(self) -> tuple[dict[str, int], list[str]]:
+        """Rows per table and the files under the archives folder: what a refusal must leave alone."""
+        return self.rows(), self.archives()
+
     def rows(self) -> dict[str, int]:
         """How many rows each table holds: a refused request must change none."""
         from sqlalchemy import func, select
@@ -132,8 +178,8 @@ class Api:
 
         with self.service.factory() as db:
             return {table.__tablename__: db.scalar(select(func.count()).select_from(table))
-                    for table in (models.User, models.Assignment, models.Extension, models.Submission,
-                                  models.GradingRun)}
+                    for table in (models.Course, models.User, models.Assignment, models.Extension,
+                                  models.Submission, models.GradingRun)}
 
     def archives(self) -> list[str]:
         root = self.service.settings.archives
@@ -150,9 +196,11 @@ def make_api(tmp_path, database_url, service_answers):
 
     made = []
 
-    def make(**overrides) -> Api:
+    def make(grading_sandbox=None, **overrides) -> Api:
+        """`grading_sandbox`: grade in this one (e.g. a FailingSandbox); `overrides`: Settings fields
+        (workers=0 makes a service that accepts but never grades)."""
         settings = service_settings(tmp_path / f"home{len(made)}", database_url, service_answers, **overrides)
-        service = Service(settings, say=lambda line: None)
+        service = Service(settings, say=lambda line: None, sandbox=grading_sandbox)
         seeded = service.prepare()
         client = TestClient(create_app(service))
         client.__enter__()  # runs the lifespan: the workers start
@@ -167,6 +215,25 @@ def make_api(tmp_path, database_url, service_answers):
 @pytest.fixture
 def api(make_api) -> Api:
     return make_api()
+
+
+class FailingSandbox:
+    """A sandbox that raises (a grader fault, as a broken Docker or bubblewrap would) for its first
+    `failures` jobs, or for every job when `failures` is None; later jobs run in `inner`."""
+
+    name = "failing"
+
+    def __init__(self, inner=None, failures: int | None = None):
+        self.inner, self.failures, self.jobs = inner, failures, 0
+        self.lock = threading.Lock()
+
+    def run(self, job, on_line=None):
+        with self.lock:
+            self.jobs += 1
+            fail = self.failures is None or self.jobs <= self.failures
+        if fail:
+            raise RuntimeError(f"simulated sandbox failure (job {self.jobs})")
+        return self.inner.run(job, on_line)
 
 
 def wait_until_final(api: Api, submission: int, timeout: float = 180) -> dict:
