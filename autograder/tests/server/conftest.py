@@ -37,7 +37,15 @@ from pathlib import Path
 
 import pytest
 
-from live_service import LiveServer, free_port, reference_archive, start_live_server, student_files, tar_bytes  # noqa: F401 (the tests import these from here)
+from live_service import (  # noqa: F401 (the tests import these from here)
+    REPO,
+    LiveServer,
+    free_port,
+    reference_archive,
+    start_live_server,
+    student_files,
+    tar_bytes,
+)
 
 # ----------------------------------------------------------------------------- PostgreSQL
 
