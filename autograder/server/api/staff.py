@@ -52,6 +52,15 @@ def list_assignments(_: StaffUser, db: Db):
     return [_assignment_view(a) for a in db.scalars(select(Assignment).order_by(Assignment.due_at, Assignment.id))]
 
 
+@router.post("/assignments/{homework}", status_code=201)
+def create_assignment(homework: str, change: AssignmentChange, _: StaffUser, db: Db):
+    """Create the assignment of a homework that has none (times with their zone; opens_at and
+    due_at required)."""
+    assignment = assignments.create_assignment(db, homework, change.model_dump(exclude_unset=True))
+    db.commit()
+    return _assignment_view(assignment)
+
+
 @router.patch("/assignments/{homework}")
 def change_assignment(homework: str, change: AssignmentChange, _: StaffUser, db: Db):
     """Change an assignment's title, dates, late policy or limits (times with their zone); the late
@@ -119,6 +128,12 @@ def regrade_assignment(homework: str, _: StaffUser, db: Db, service: TheService)
     db.commit()
     service.wake()
     return {"homework": homework, "queued": len(runs), "runs": [run.id for run in runs]}
+
+
+@router.get("/assignments/{homework}/regrade")
+def regrade_progress(homework: str, _: StaffUser, db: Db):
+    """How the regrades of `homework` stand: runs queued, running, done and grader errors."""
+    return regrades.progress(db, assignment_for(db, homework))
 
 
 @router.get("/queue")

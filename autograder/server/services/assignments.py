@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from autograder.course.manifest import load_manifests
 from autograder.server.db.models import Assignment, Course, Extension, Submission, User
 from autograder.server.services import deadlines
 from autograder.server.services.course import course
@@ -53,6 +54,28 @@ def change_course(session: Session, values: dict) -> Course:
         for assignment in session.scalars(select(Assignment)):
             recount_late_days(session, assignment)
     return the_course
+
+
+def create_assignment(session: Session, homework: str, values: dict) -> Assignment:
+    """An assignment for a homework that has a manifest but none yet (the seeded course has one
+    per homework; this adds one for a homework released later): opens_at and due_at are required,
+    the rest as change_assignment takes them, the title and points from the manifest."""
+    manifests = {m.name: m for m in load_manifests()}
+    if homework not in manifests:
+        raise NotFound(f"no homework {homework!r} in the repository (its hwN/homework.toml); there are "
+                       f"{', '.join(manifests)}")
+    if session.scalar(select(Assignment).where(Assignment.homework == homework)) is not None:
+        raise BadRequest(f"{homework} has an assignment already: change it with PATCH /assignments/{homework}")
+    missing = [field for field in ("opens_at", "due_at") if values.get(field) is None]
+    if missing:
+        raise BadRequest(f"a new assignment needs {' and '.join(missing)}")
+    manifest = manifests[homework]
+    session.add(Assignment(homework=homework, title=manifest.title, opens_at=aware(values["opens_at"], "opens_at"),
+                           due_at=aware(values["due_at"], "due_at"),
+                           max_score=float(sum(part.points for part in manifest.parts))))
+    session.flush()
+    rest = {field: value for field, value in values.items() if field not in ("opens_at", "due_at")}
+    return change_assignment(session, homework, rest | {"due_at": values["due_at"]})
 
 
 def change_assignment(session: Session, homework: str, values: dict) -> Assignment:

@@ -2,12 +2,12 @@
 and never replaces one; the queue view says what waits, why, and what failed."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from autograder.server.db.models import GRADER_ERROR, QUEUED, RUNNING, Assignment, GradingRun, Submission
+from autograder.server.db.models import DONE, GRADER_ERROR, QUEUED, RUNNING, Assignment, GradingRun, Submission
 from autograder.server.services.queue import enqueue
 
 
@@ -21,6 +21,22 @@ def regrade_latest(session: Session, assignment: Assignment) -> list[GradingRun]
               .group_by(Submission.user_id))
     chosen = session.scalars(select(Submission).where(Submission.id.in_(latest)).order_by(Submission.id))
     return [regrade_submission(session, submission) for submission in chosen]
+
+
+def progress(session: Session, assignment: Assignment) -> dict:
+    """The regrade runs of `assignment` by state, since its latest regrade request."""
+    latest = session.scalar(select(func.max(GradingRun.created_at)).join(Submission).where(
+        Submission.assignment_id == assignment.id, GradingRun.reason == "regrade"))
+    counts = {QUEUED: 0, RUNNING: 0, DONE: 0, GRADER_ERROR: 0}
+    if latest is not None:
+        batch_start = latest - timedelta(minutes=5)  # one request's runs are made within moments
+        rows = session.execute(select(GradingRun.status, func.count()).join(Submission).where(
+            Submission.assignment_id == assignment.id, GradingRun.reason.in_(("regrade", "retry")),
+            GradingRun.created_at >= batch_start).group_by(GradingRun.status)).all()
+        counts |= dict(rows)
+    total = sum(counts.values())
+    return {"homework": assignment.homework, "total": total, **{k.replace(" ", "_"): v for k, v in counts.items()},
+            "finished": total > 0 and counts[QUEUED] == counts[RUNNING] == 0}
 
 
 def _run_view(run: GradingRun, now: datetime) -> dict:

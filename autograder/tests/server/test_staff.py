@@ -165,6 +165,9 @@ def test_regrade_one_and_all_add_runs_and_the_latest_finished_is_the_result(make
         assert time.monotonic() < deadline
         time.sleep(0.3)
     assert api.rows()["grading_runs"] == runs_before + 3  # added, none replaced
+    progress = api.client.get("/api/v1/assignments/hw1/regrade", headers=api.staff()).json()
+    assert progress == {"homework": "hw1", "total": 3, "queued": 0, "running": 0, "done": 3, "grader_error": 0,
+                        "finished": True}
     for submission, regrade_run in [(latest, everyone["runs"][0]), (theirs, everyone["runs"][1]), (early, one["run"])]:
         runs = api.client.get(f"/api/v1/submissions/{submission}/runs", headers=api.staff()).json()["runs"]
         assert [(r["reason"], r["status"]) for r in runs] == [("submission", "done"), ("regrade", "done")]
@@ -192,3 +195,23 @@ def test_publishing_without_a_sandbox_says_why(make_api):
     assert submission["state"] == "queued"
     queue = api.client.get("/api/v1/queue", headers=api.staff()).json()
     assert "DLSYS_ALLOW_UNSANDBOXED" in queue["waiting"]["hw1"]
+
+
+def test_an_assignment_is_created_for_a_homework_that_has_none(quiet):
+    assert post(quiet, "/assignments/hw1", json={"opens_at": "2026-12-01T00:00:00Z",
+                                                 "due_at": "2026-12-08T00:00:00Z"}).status_code == 400  # it has one
+    assert post(quiet, "/assignments/hw9", json={"opens_at": "2026-12-01T00:00:00Z",
+                                                 "due_at": "2026-12-08T00:00:00Z"}).status_code == 404
+    with quiet.service.factory() as db, db.begin():  # as if hw1 had been released after the course began
+        from autograder.server.db.models import Assignment
+        db.delete(db.scalar(select(Assignment).where(Assignment.homework == "hw1")))
+    rows = quiet.rows()
+    refused = post(quiet, "/assignments/hw1", json={"due_at": "2026-12-08T00:00:00Z"})
+    assert refused.status_code == 400 and "opens_at" in refused.json()["detail"] and quiet.rows() == rows
+    made = post(quiet, "/assignments/hw1", json={"opens_at": "2026-12-01T00:00:00-05:00",
+                                                 "due_at": "2026-12-08T23:59:00-05:00", "daily_limit": 3})
+    assert made.status_code == 201, made.text
+    assert made.json() | {"title": None} == {
+        "homework": "hw1", "title": None, "opens_at": "2026-12-01T05:00:00+00:00", "due_at": "2026-12-09T04:59:00+00:00",
+        "max_late_days": 3, "penalty_per_day": 0.1, "daily_limit": 3, "total_limit": None, "max_score": 100.0}
+    assert quiet.client.post("/api/v1/assignments/hw1", json={}, headers=quiet.student()).status_code == 403
