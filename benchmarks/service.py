@@ -38,8 +38,8 @@ from autograder.grading.publish import publish
 from autograder.paths import REPO_ROOT
 from autograder.sandbox import LocalSandbox
 
-sys.path.insert(0, str(REPO_ROOT / "autograder" / "tests" / "server"))
-from conftest import start_live_server  # noqa: E402  (the tests' way of starting dlsys serve)
+sys.path.insert(0, str(REPO_ROOT / "autograder" / "tests"))
+from live_service import start_live_server  # noqa: E402  (the tests' way of starting dlsys serve)
 
 
 def reference_archive(homework: str) -> bytes:
