@@ -29,7 +29,7 @@ def command_train(args):
     config = GPTConfig(embedding=args.embedding, hidden=args.hidden, layers=args.layers, heads=args.heads,
                        head_dim=args.head_dim, context=args.context)
     settings = TrainSettings(steps=args.steps, minutes=args.minutes, batch=args.batch, length=args.length,
-                             lr=args.lr, seed=args.seed)
+                             lr=args.lr, lr_min=args.lr_min, warmup=args.warmup, seed=args.seed)
     corpus = load_corpus()
     model, history = train(corpus, config, settings)
     paths = write_outputs(model, history, args.out)
@@ -76,10 +76,10 @@ def main(argv=None):
 
     p = commands.add_parser("train", help="train on the standard library's sources")
     defaults, model_defaults = TrainSettings(), GPTConfig()
-    for name in ("steps", "batch", "length", "seed"):
+    for name in ("steps", "batch", "length", "seed", "warmup"):
         p.add_argument(f"--{name}", type=int, default=getattr(defaults, name))
-    p.add_argument("--minutes", type=float, default=defaults.minutes)
-    p.add_argument("--lr", type=float, default=defaults.lr)
+    for name in ("minutes", "lr", "lr_min"):
+        p.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
     for name in ("embedding", "hidden", "layers", "heads", "head_dim", "context"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(model_defaults, name))
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)

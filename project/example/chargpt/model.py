@@ -24,7 +24,7 @@ class GPTConfig:
     layers: int = 2
     heads: int = 4
     head_dim: int = 16
-    context: int = 128      # the longest sequence (size of the positional embedding)
+    context: int = 64       # the longest sequence (size of the positional embedding); train on windows this long
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -4,6 +4,7 @@ Every `eval_every` steps the loss on a fixed set of validation windows is measur
 at the end the full curve goes to a PNG and the model to a checkpoint.
 """
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -25,12 +26,22 @@ class TrainSettings:
     steps: int = 3000
     minutes: float = 8.0        # stop early when the budget is spent
     batch: int = 32
-    length: int = 64            # characters per training window
-    lr: float = 3e-3
+    length: int | None = None   # characters per training window; None: the model's context
+    lr: float = 5e-3            # the peak, after `warmup` steps; then a cosine down to lr_min
+    lr_min: float = 3e-4
+    warmup: int = 50
     clip: float = 1.0
     eval_every: int = 100
     eval_windows: int = 64
     seed: int = 0
+
+
+def learning_rate(settings: TrainSettings, step: int, progress: float) -> float:
+    """Linear warm-up over `warmup` steps, then a cosine from lr to lr_min as `progress` (the
+    larger of the fractions of steps and of the time budget spent) goes from 0 to 1."""
+    if step <= settings.warmup:
+        return settings.lr * step / settings.warmup
+    return settings.lr_min + 0.5 * (settings.lr - settings.lr_min) * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def evaluate(model: CharGPT, windows: np.ndarray, batch: int = 32) -> float:
@@ -46,12 +57,15 @@ def evaluate(model: CharGPT, windows: np.ndarray, batch: int = 32) -> float:
 
 def train(corpus: Corpus, config: GPTConfig, settings: TrainSettings, log=print):
     """Returns (model, history): history has the config, settings, timing and the loss curves."""
+    length = settings.length or config.context
+    if length > config.context:
+        raise ValueError(f"train: windows of {length} characters exceed the model's context of {config.context}")
     np.random.seed(settings.seed)  # needle's initialisers draw from numpy's global generator
     rng = np.random.default_rng(settings.seed)
     model = CharGPT(config)
     optimizer = ndl.optim.Adam(model.parameters(), lr=settings.lr)
     loss_fn = nn.SoftmaxLoss()
-    validation = random_windows(corpus.validation, settings.eval_windows, settings.length, np.random.default_rng(1))
+    validation = random_windows(corpus.validation, settings.eval_windows, length, np.random.default_rng(1))
     history = {"config": config.to_dict(), "settings": vars(settings).copy(),
                "unigram_loss": unigram_loss(corpus.train, corpus.validation),
                "parameters": int(sum(p.numpy().size for p in model.parameters())),
@@ -62,7 +76,9 @@ def train(corpus: Corpus, config: GPTConfig, settings: TrainSettings, log=print)
     recent = []
     with ProgressBar(settings.steps, "train") as bar:
         for step in range(1, settings.steps + 1):
-            window = random_windows(corpus.train, settings.batch, settings.length, rng)
+            progress = max(step / settings.steps, (time.perf_counter() - start) / (settings.minutes * 60))
+            optimizer.lr = learning_rate(settings, step, progress)
+            window = random_windows(corpus.train, settings.batch, length, rng)
             targets = ndl.Tensor(window[:, 1:].reshape(-1).astype(np.float32), device=model.device,
                                  requires_grad=False)
             loss = loss_fn(model(window[:, :-1]), targets)

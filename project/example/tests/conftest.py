@@ -22,5 +22,5 @@ def corpus():
 def trained(corpus):
     """(model, history) of a tiny CharGPT trained for a few seconds: enough to leave the unigram
     baseline behind, so that quantization error and perplexity are measured on a model that has learnt."""
-    settings = TrainSettings(steps=80, minutes=2, batch=16, length=32, lr=1e-2, eval_every=40, eval_windows=32)
+    settings = TrainSettings(steps=80, minutes=2, batch=16, lr=1e-2, warmup=10, eval_every=40, eval_windows=32)
     return train(corpus, TINY, settings, log=lambda line: None)
