@@ -13,7 +13,9 @@ output channel). The run first checks that the two produce the same logits.
            float32 biases, embeddings and LayerNorms) and of the KV cache at full context.
 
 Each figure is the median of `--rounds` rounds; in a round every (library, precision) runs in
-turn. Batch 1, one thread for each library (OMP_NUM_THREADS=1 and torch.set_num_threads(1)):
+turn. Wall-clock tokens/s come first; in brackets, tokens/s from the CPU time this process used
+(one thread each, so it is the work done, less disturbed by other processes on a shared machine;
+process_time ticks coarsely, so it is rough for the shortest runs). Batch 1, one thread for each library (OMP_NUM_THREADS=1 and torch.set_num_threads(1)):
 the machine's other work disturbs one thread least. The header names the machine and its load.
 
     cd project/example && python benchmark.py [--checkpoint output/chargpt.npz] [--quick]
@@ -121,14 +123,15 @@ class Runner:
         return self.model.forward_cached(ids, cache).numpy()[-1]
 
     def run(self, prompt, decode):
+        """Seconds of (prefill, decode), each as (wall clock, this process's CPU time)."""
         cache = self.model.new_cache() if self.library == "torch" else KVCache(self.model.config)
-        start = time.perf_counter()
+        start = time.perf_counter(), time.process_time()
         logits = self._step(prompt[None, :], cache)
-        prefill = time.perf_counter() - start
-        start = time.perf_counter()
+        middle = time.perf_counter(), time.process_time()
         for _ in range(decode):
             logits = self._step(np.array([[int(np.argmax(logits))]]), cache)
-        return prefill, time.perf_counter() - start
+        end = time.perf_counter(), time.process_time()
+        return tuple(m - s for m, s in zip(middle, start)), tuple(e - m for e, m in zip(end, middle))
 
 
 def machine():
@@ -149,8 +152,8 @@ def machine():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: a fresh model of the default size")
-    parser.add_argument("--prompt", type=int, default=64)
-    parser.add_argument("--decode", type=int, default=64)
+    parser.add_argument("--prompt", type=int, default=32)
+    parser.add_argument("--decode", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="a smoke test: a tiny model, 1 round")
     args = parser.parse_args(argv)
@@ -196,12 +199,14 @@ def main(argv=None):
             times[key].append(runner.run(prompt, args.decode))
 
     cache_bytes = KVCache(config).nbytes
-    print(f"\n{'library':8s} {'weights':8s} {'prefill tok/s':>14s} {'decode tok/s':>13s} {'weights KiB':>12s} "
+    print("\ntokens/s from the median wall-clock time, and [from the median CPU time of this process]:")
+    print(f"{'library':8s} {'weights':8s} {'prefill tok/s':>22s} {'decode tok/s':>18s} {'weights KiB':>12s} "
           f"{'KV cache KiB':>13s}")
     for (library, precision), rows in times.items():
-        prefill = statistics.median(t for t, _ in rows)
-        decode = statistics.median(t for _, t in rows)
-        print(f"{library:8s} {precision:8s} {args.prompt / prefill:14.0f} {args.decode / decode:13.0f} "
+        prefill = [statistics.median(t[0][clock] for t in rows) for clock in (0, 1)]
+        decode = [statistics.median(t[1][clock] for t in rows) for clock in (0, 1)]
+        print(f"{library:8s} {precision:8s} {args.prompt / prefill[0]:12.0f} [{args.prompt / prefill[1]:7.0f}] "
+              f"{args.decode / decode[0]:8.0f} [{args.decode / decode[1]:7.0f}] "
               f"{weight_bytes(models[precision]) / 1024:12.1f} {cache_bytes / 1024:13.1f}")
 
 

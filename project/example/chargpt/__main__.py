@@ -57,12 +57,15 @@ def command_evaluate(args):
     corpus = load_corpus()
     windows = random_windows(corpus.validation, args.windows, args.length, np.random.default_rng(2))
     model = load(args.checkpoint)
-    results = {"unigram": unigram_loss(corpus.train, corpus.validation)}
+    # the baseline on the very characters the models predict (and on all of validation, printed below)
+    results = {"unigram": unigram_loss(corpus.train, windows[:, 1:].ravel())}
     results["float32"], float_bytes = evaluate(model, windows), weight_bytes(model)
     quantize_model(model)
     results["int8"], int8_bytes = evaluate(model, windows), weight_bytes(model)
     for name, loss in results.items():
         print(f"{name:8s} {loss:.4f} nats/char  perplexity {math.exp(loss):.3f}")
+    print(f"on {args.windows} validation windows of {args.length} characters; unigram on all of validation: "
+          f"{unigram_loss(corpus.train, corpus.validation):.4f}")
     print(f"weights: float32 {float_bytes / 1024:.1f} KiB, int8 {int8_bytes / 1024:.1f} KiB")
     if args.json:
         args.json.write_text(json.dumps({"losses": results, "float_bytes": float_bytes, "int8_bytes": int8_bytes,
@@ -98,7 +101,7 @@ def main(argv=None):
 
     p = commands.add_parser("evaluate", help="validation loss of float32, int8 and the unigram baseline")
     p.add_argument("--checkpoint", type=Path, default=DEFAULT_OUT / "chargpt.npz")
-    p.add_argument("--windows", type=int, default=256)
+    p.add_argument("--windows", type=int, default=2048)
     p.add_argument("--length", type=int, default=64)
     p.add_argument("--json", type=Path, default=None)
     p.set_defaults(run=command_evaluate)
