@@ -11,7 +11,7 @@ def softmax(x: ndl.Tensor) -> ndl.Tensor:
     constant: softmax does not change when a whole row moves), so exp cannot overflow."""
     if len(x.shape) != 2:
         raise ValueError(f"softmax: expected a 2-D Tensor (rows, columns), got shape {x.shape}")
-    rows, columns = x.shape
+    rows = x.shape[0]
     row_max = ndl.Tensor(x.numpy().max(axis=1, keepdims=True), device=x.device, requires_grad=False)
     e = ndl.exp(x - row_max.broadcast_to(x.shape))
     return e / e.sum(axes=(1,)).reshape((rows, 1)).broadcast_to(x.shape)
