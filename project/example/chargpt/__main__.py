@@ -107,7 +107,10 @@ def main(argv=None):
     p.set_defaults(run=command_evaluate)
 
     args = parser.parse_args(argv)
-    args.run(args)
+    try:
+        args.run(args)
+    except (FileNotFoundError, ValueError) as error:  # bad input: say what was wrong, no traceback
+        parser.exit(2, f"python -m chargpt {args.command}: {error}\n")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ def save(model: CharGPT, path: str | Path) -> Path:
 
 def load(path: str | Path, device=None) -> CharGPT:
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}: train one first (python -m chargpt train)")
     with np.load(path, allow_pickle=False) as data:
         if "__header__" not in data:
             raise ValueError(f"{path} is not a CharGPT checkpoint (no __header__)")

@@ -42,3 +42,11 @@ def test_benchmark_runs_and_checks_the_torch_mirror():
     rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("needle ", "torch "))]
     libraries = ("needle", "torch") if importlib.util.find_spec("torch") else ("needle",)
     assert {(row[0], row[1]) for row in rows} == {(lib, p) for lib in libraries for p in ("float32", "int8")}
+
+
+def test_a_missing_checkpoint_is_named_without_a_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "chargpt", "generate", "--checkpoint", str(tmp_path / "none.npz")],
+                            cwd=EXAMPLE, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert f"no checkpoint at {tmp_path / 'none.npz'}: train one first" in result.stderr
+    assert "Traceback" not in result.stderr
