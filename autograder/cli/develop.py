@@ -52,11 +52,11 @@ def demo_command(
 @app.command("test", rich_help_panel=PANEL)
 @user_errors
 def test_command(
-    targets: Annotated[Optional[list[str]], typer.Argument(help="hw0, hw1, ... or autograder; all when none is given.")] = None,
+    targets: Annotated[Optional[list[str]], typer.Argument(help="hw0, hw1, ..., project or autograder; all when none is given.")] = None,
     keyword: Annotated[Optional[str], typer.Option("-k", help="Only tests matching this pytest -k expression.")] = None,
     marker: Annotated[Optional[str], typer.Option("-m", help="Only tests with this pytest marker expression (e.g. hw0_cpp).")] = None,
 ):
-    """Run each homework's public tests (and the autograder's) in its own pytest process."""
+    """Run each homework's public tests (and the project kit's and the autograder's) in its own pytest process."""
     pytest_args = (("-k", keyword) if keyword else ()) + (("-m", marker) if marker else ())
     outcomes = []
     for target in testing.select_targets(targets or []):

@@ -2,7 +2,9 @@
 
 The snapshots all define a top-level `needle`, so two homeworks must never share
 an interpreter. Each target runs from its own folder, as the course's handouts
-do, and reports through a JUnit file that we read back for the summary.
+do, and reports through a JUnit file that we read back for the summary. The
+final-project kit (`project/`, on hw4's needle) is a target of its own too:
+`python -m pytest project` from the repository root.
 """
 import subprocess
 import sys
@@ -16,6 +18,7 @@ from autograder.errors import DlsysError
 from autograder.paths import REPO_ROOT, homework_dirs
 
 AUTOGRADER_TARGET = "autograder"
+PROJECT_TARGET = "project"
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,11 @@ class TestOutcome:
 
 
 def discover_targets(root: Path = REPO_ROOT) -> dict[str, TestTarget]:
-    """Homeworks with a tests/ folder, in course order, then the autograder's own tests."""
+    """Homeworks with a tests/ folder, in course order, then the final-project kit, then the
+    autograder's own tests."""
     targets = {hw.name: TestTarget(hw.name, hw) for hw in homework_dirs(root) if (hw / "tests").is_dir()}
+    if (root / PROJECT_TARGET).is_dir():
+        targets[PROJECT_TARGET] = TestTarget(PROJECT_TARGET, root, (PROJECT_TARGET,))
     if (root / AUTOGRADER_TARGET / "tests").is_dir():
         targets[AUTOGRADER_TARGET] = TestTarget(AUTOGRADER_TARGET, root, (f"{AUTOGRADER_TARGET}/tests",))
     return targets
@@ -73,7 +79,7 @@ def select_targets(names: list[str], root: Path = REPO_ROOT) -> list[TestTarget]
     """The targets named, or all of them when none is named."""
     targets = discover_targets(root)
     if not targets:
-        raise DlsysError(f"No tests found under {root}: expected hwN/tests/ or autograder/tests/.")
+        raise DlsysError(f"No tests found under {root}: expected hwN/tests/, project/ or autograder/tests/.")
     unknown = [name for name in names if name not in targets]
     if unknown:
         raise DlsysError(f"No tests for {', '.join(unknown)}. Known: {', '.join(targets)}.")

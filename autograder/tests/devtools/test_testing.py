@@ -1,4 +1,5 @@
 """`dlsys test` machinery on a throwaway repository tree with real pytest processes."""
+import shutil
 import textwrap
 
 import pytest
@@ -14,7 +15,8 @@ def write_test(folder, name, body):
 
 @pytest.fixture
 def repo(tmp_path):
-    """hw0 passes, hw1 has a failure, hw2 has no tests, hw10 sorts after hw2; each defines `needle`."""
+    """hw0 passes, hw1 has a failure, hw2 has no tests, hw10 sorts after hw2; each defines `needle`.
+    project/ has tests in two folders, run from the root as `python -m pytest project`."""
     for hw in ("hw0", "hw1", "hw10"):
         write_test(tmp_path / hw / "python" / "needle", "__init__.py", f"NAME = {hw!r}\n")
         write_test(tmp_path / hw / "tests", "conftest.py",
@@ -33,13 +35,30 @@ def repo(tmp_path):
     """)
     (tmp_path / "hw2" / "tests").mkdir(parents=True)
     write_test(tmp_path / "hw10" / "tests", "test_ok.py", "import needle\ndef test_needle(): assert needle.NAME == 'hw10'\n")
+    write_test(tmp_path / "project" / "example" / "tests", "test_example.py", "def test_example(): pass\n")
+    write_test(tmp_path / "project" / "template" / "tests", "test_template.py", """
+        import os, pathlib
+        def test_runs_from_the_root(): assert pathlib.Path(os.getcwd(), "project").is_dir()
+    """)
     write_test(tmp_path / "autograder" / "tests", "test_self.py", "def test_self(): pass\n")
     (tmp_path / "docs").mkdir()
     return tmp_path
 
 
-def test_targets_in_course_order_then_autograder(repo):
-    assert list(testing.discover_targets(repo)) == ["hw0", "hw1", "hw2", "hw10", "autograder"]
+def test_targets_in_course_order_then_project_then_autograder(repo):
+    assert list(testing.discover_targets(repo)) == ["hw0", "hw1", "hw2", "hw10", "project", "autograder"]
+
+
+def test_project_runs_every_test_under_project_from_the_root(repo):
+    (project,) = testing.select_targets(["project"], repo)
+    assert (project.directory, project.paths) == (repo, ("project",))
+    outcome = testing.run_target(project)
+    assert (outcome.passed, outcome.failed, outcome.ok) == (2, 0, True)
+
+
+def test_without_a_project_folder_there_is_no_project_target(repo):
+    shutil.rmtree(repo / "project")
+    assert "project" not in testing.discover_targets(repo)
 
 
 def test_select_targets_rejects_unknown_names(repo):

@@ -1,0 +1,5 @@
+"""The template's tests import `myproject` from project/template."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
