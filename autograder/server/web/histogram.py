@@ -23,6 +23,7 @@ def histogram_svg(bins: list[dict], title: str) -> Markup:
                      f'<rect x="{x + 4:.1f}" y="{y:.1f}" width="{slot - 8:.1f}" height="{height:.1f}" rx="3"/>'
                      f'<text x="{x + slot / 2:.1f}" y="{y - 6:.1f}" class="count">{b["count"] or ""}</text>'
                      f'<text x="{x + slot / 2:.1f}" y="{HEIGHT - BOTTOM + 16:.1f}" class="label">'
-                     f'{b["low"]:g}–{b["high"]:g}</text></g>')
+                     f'{b["low"]:g}–{b["high"]:g}</text>'
+                     f'<text x="{x + slot / 2:.1f}" y="{HEIGHT - BOTTOM + 22:.1f}" class="short">{b["low"]:g}</text></g>')
     parts.append(f'<text x="{WIDTH / 2:.0f}" y="{HEIGHT - 4}" class="caption">score (students per range)</text></svg>')
     return Markup("".join(parts))

@@ -102,7 +102,13 @@ def points(value: float | None) -> str:
     return "—" if value is None else f"{value:.4g}"
 
 
+def titled(title: str, homework: str) -> str:
+    """An assignment's title without the homework's name in front (the page shows that already)."""
+    return title.removeprefix(f"{homework}:").strip() or title
+
+
 templates.env.filters["points"] = points
+templates.env.filters["titled"] = titled
 
 
 def render(request: Request, db: Db, template: str, status_code: int = 200, user: User | None = None,

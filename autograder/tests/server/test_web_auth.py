@@ -44,7 +44,7 @@ def test_over_https_the_cookie_is_secure(api):
 def test_a_wrong_token_is_refused_with_a_reason_and_signs_nobody_in(api):
     client = browser(api)
     answer = sign_in(client, "dlsys_not-a-token")
-    assert answer.status_code == 401 and "this token is not valid" in answer.text
+    assert answer.status_code == 401 and "This token is not valid" in answer.text
     assert sign_in(client, "").status_code == 401
     assert client.get("/").status_code == 303
 

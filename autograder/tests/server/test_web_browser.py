@@ -124,7 +124,7 @@ def test_students_and_staff_in_a_real_browser(browser, server, tmp_path):
     assert student.url.endswith("/signin?next=/")
     shoot(student, "01-sign-in")
     sign_in(student, server.url, "dlsys_wrong")
-    assert "this token is not valid" in student.locator("[role=alert]").inner_text()
+    assert "This token is not valid" in student.locator("[role=alert]").inner_text()
     shoot(student, "02-sign-in-refused")
     sign_in(student, server.url, server.student_token)
     student.wait_for_url(f"{server.url}/")

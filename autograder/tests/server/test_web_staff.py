@@ -81,7 +81,7 @@ def test_an_extension_from_the_form_counts_in_the_course_time_zone(api):
     assert bad.status_code == 400 and "is not a date and time" in bad.text
     nobody = post_form(client, "/staff/assignments/hw1", "/staff/assignments/hw1/extensions",
                        login="nobody", due_at="2026-12-20T23:59")
-    assert nobody.status_code == 404 and "no user" in nobody.text
+    assert nobody.status_code == 404 and "No user" in nobody.text
 
 
 def test_the_roster_form_shows_each_new_token_once_and_refuses_a_bad_file_whole(api):
@@ -92,7 +92,7 @@ def test_the_roster_form_shows_each_new_token_once_and_refuses_a_bad_file_whole(
     assert browser(api, token).get("/").status_code == 200
     before = api.rows()
     bad = post_form(client, "/staff", "/staff/roster", csv="login,name\nbo b,Bob\n")
-    assert bad.status_code == 400 and "roster line 2" in bad.text
+    assert bad.status_code == 400 and "Roster line 2" in bad.text
     assert api.rows() == before
 
 
