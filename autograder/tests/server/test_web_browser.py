@@ -152,6 +152,14 @@ def test_students_and_staff_in_a_real_browser(browser, server, tmp_path):
     shoot(student, "04-submission-queued")
     student.evaluate("window.stillTheSamePage = true")
 
+    # staff see it waiting in the queue, and why
+    staff = browser.new_page(**laptop)
+    sign_in(staff, server.url, server.staff_token)
+    staff.wait_for_url(f"{server.url}/staff")
+    assert staff.locator("#queued").inner_text() == "1"
+    assert "hw1 are not published yet" in staff.locator("#queue").inner_text()
+    shoot(staff, "05-staff-dashboard-queue-waiting")
+
     publish(server, wrong_answers(server.right_answers, WRONG_PART))  # the runs may start
     student.locator("#state[data-state='done']").wait_for(timeout=180_000)
     assert student.evaluate("window.stillTheSamePage") is True  # no reload: the page followed the stream
@@ -160,19 +168,18 @@ def test_students_and_staff_in_a_real_browser(browser, server, tmp_path):
     assert "values differ (max abs error" in feedback  # the largest error, never the answer
     assert "expected" not in feedback.lower()
     first_score = float(re.search(r"Result: ([\d.]+) / 100", feedback).group(1))
-    shoot(student, "05-submission-feedback")
+    shoot(student, "06-submission-feedback")
     student.goto(server.url)
-    shoot(student, "06-student-history")
+    shoot(student, "07-student-history")
 
     # staff: the dashboard, a new student from the roster form
-    staff = browser.new_page(**laptop)
-    sign_in(staff, server.url, server.staff_token)
-    staff.wait_for_url(f"{server.url}/staff")
-    shoot(staff, "07-staff-dashboard")
+    staff.goto(f"{server.url}/staff")
+    assert staff.locator("#queued").inner_text() == "0"
+    shoot(staff, "08-staff-dashboard")
     staff.fill("#roster-csv", "login,name\nada,Ada Lovelace\n")
     staff.click("form[action='/staff/roster'] button")
     ada_token = staff.locator("td[data-label=Token] code").inner_text()
-    shoot(staff, "08-staff-roster-imported")
+    shoot(staff, "09-staff-roster-imported")
 
     # another student: a 404 page for the submission, a 403 page for staff pages, never data
     ada = browser.new_page(**laptop)
@@ -180,16 +187,16 @@ def test_students_and_staff_in_a_real_browser(browser, server, tmp_path):
     shown = ada.goto(f"{server.url}/submissions/{number}")
     assert shown.status == 404 and "Not found" in ada.content()
     assert "simple_ml" not in ada.content() and "/ 100" not in ada.content()
-    shoot(ada, "09-other-students-submission-404")
+    shoot(ada, "10-other-students-submission-404")
     assert ada.goto(f"{server.url}/staff/assignments/hw1").status == 403
     assert "histogram" not in ada.content()
-    shoot(ada, "10-staff-page-for-a-student-403")
+    shoot(ada, "11-staff-page-for-a-student-403")
 
     # the assignment's histogram; answers fixed, a regrade of everyone moves it
     staff.goto(f"{server.url}/staff/assignments/hw1")
     before = histogram(staff)
     assert sum(before.values()) == 1 and before[f"{int(first_score // 10 * 10)}"] == 1
-    shoot(staff, "11-staff-assignment-before-regrade")
+    shoot(staff, "12-staff-assignment-before-regrade")
     publish(server, server.right_answers)
     staff.click("form[action='/staff/assignments/hw1/regrade'] button")
     assert "Regrades queued" in staff.locator(".note").inner_text()
@@ -200,10 +207,10 @@ def test_students_and_staff_in_a_real_browser(browser, server, tmp_path):
         staff.reload()
     after = histogram(staff)
     assert after != before and sum(after.values()) == 1
-    shoot(staff, "12-staff-assignment-after-regrade")
+    shoot(staff, "13-staff-assignment-after-regrade")
     staff.goto(f"{server.url}/staff/submissions/{number}")
     assert staff.locator(".run").count() == 2
-    shoot(staff, "13-staff-submission-runs")
+    shoot(staff, "14-staff-submission-runs")
 
     # a form posted without its CSRF token is refused, with the staff's own cookie
     refused = staff.request.post(f"{server.url}/staff/assignments/hw1/regrade", form={"other": "x"})

@@ -1,7 +1,9 @@
 """The staff's pages in-process: the dashboard, an assignment's histogram and students, a
 submission's runs side by side, and the forms (regrades, extensions, the roster), each refused
 without its CSRF token."""
+import json
 import re
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -116,3 +118,19 @@ def test_every_form_is_refused_without_its_csrf_token(make_api, action):
         assert answer.status_code == 403 and "CSRF" in answer.text, action
     assert quiet.rows() == before
     assert client.get("/staff").status_code == 200  # still signed in: /signout was refused too
+
+
+def test_the_publish_button_publishes_the_answers_again_in_the_background(api):
+    published = api.service.settings.answers / "hw0.json"
+    before = json.loads(published.read_text())["published_at"]
+    client = browser(api, api.staff_token)
+    answer = post_form(client, "/staff/assignments/hw0", "/staff/answers/hw0/publish")
+    assert answer.status_code == 303 and answer.headers["location"] == "/staff/assignments/hw0?note=publishing"
+    assert "Publishing the answers in the background" in client.get(answer.headers["location"]).text
+    deadline = time.monotonic() + 300
+    while json.loads(published.read_text())["published_at"] == before:
+        assert time.monotonic() < deadline, "hw0's answers were not published again within 300 s"
+        time.sleep(0.5)
+    while "hw0" in api.service.readiness._publishing:  # the publishing thread is done with it
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
