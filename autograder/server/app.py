@@ -8,13 +8,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from autograder.server.api import router
 from autograder.server.api.deps import RateLimiter
 from autograder.server.runtime import Service
 from autograder.server.services.errors import ServiceError
 from autograder.server.settings import Settings
+from autograder.server.web import router as pages
+from autograder.server.web import static_files
+from autograder.server.web.pages import SignInNeeded, error_page, sign_in_redirect
 
 
 def create_app(service: Service) -> FastAPI:
@@ -32,10 +35,21 @@ def create_app(service: Service) -> FastAPI:
     app.state.service = service
     app.state.rate_limiter = RateLimiter(service.settings.rate_limit_per_minute)
     app.include_router(router)
+    app.include_router(pages)
+    app.mount("/static", static_files(), name="static")
 
     @app.exception_handler(ServiceError)
-    async def refused(_request: Request, error: ServiceError):
-        return JSONResponse({"detail": error.message}, status_code=error.status, headers=error.headers)
+    async def refused(request: Request, error: ServiceError):
+        """JSON for the API; a page for a browser (a 403 or 404 page says no more than the API)."""
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": error.message}, status_code=error.status, headers=error.headers)
+        page = error_page(request, service, error)
+        page.headers.update(error.headers)
+        return page
+
+    @app.exception_handler(SignInNeeded)
+    async def sign_in_first(_request: Request, needed: SignInNeeded):
+        return RedirectResponse(sign_in_redirect(needed.next_path), status_code=303)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError):

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     course_timezone: str = Field("UTC", description="Deadlines and late days count in this time zone.")
     publish_on_start: bool = Field(True, description="Publish missing or stale reference answers in the background.")
     answers_dir: Path | None = Field(None, description="Published answers; default <home>/answers.")
+    session_secret: str = Field("", description="Signs the web pages' session cookies; empty: one kept in "
+                                                "<home>/session-secret, made on first use.")
 
     @cached_property
     def database(self) -> str:

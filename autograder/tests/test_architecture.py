@@ -68,6 +68,18 @@ def test_only_grading_and_the_cli_import_the_sandboxes():
     assert importers <= {"grading", "cli", "sandbox"}, importers
 
 
+def test_the_services_know_nothing_of_http_and_the_pages_nothing_of_the_database():
+    """services/ is the logic (no FastAPI, Starlette or templates there); web/ is pages over the
+    same services as the JSON API, so it runs no query of its own (no SQLAlchemy there)."""
+    wrong = {f"{path.relative_to(PACKAGE)} imports {name}"
+             for path in (PACKAGE / "server" / "services").rglob("*.py") for name in imported(path)
+             if name.split(".")[0] in {"fastapi", "starlette", "jinja2"}}
+    wrong |= {f"{path.relative_to(PACKAGE)} imports {name}"
+              for path in (PACKAGE / "server" / "web").rglob("*.py") for name in imported(path)
+              if name.split(".")[0] == "sqlalchemy" or name.startswith("autograder.server.db.session")}
+    assert not wrong, sorted(wrong)
+
+
 @pytest.mark.parametrize("pattern", STANDS_ALONE)
 def test_code_that_runs_outside_the_package_needs_only_the_standard_library_and_numpy(pattern):
     for path in PACKAGE.glob(pattern):

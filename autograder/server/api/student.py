@@ -6,21 +6,18 @@ import asyncio
 import json
 import tempfile
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from autograder.grading.reports import gradescope_from_report
 from autograder.server.api.deps import CurrentUser, Db, TheService
-from autograder.server.db.models import Assignment
-from autograder.server.services import deadlines, grades, submissions
-from autograder.server.services.course import course
+from autograder.server.services import submissions
 from autograder.server.services.errors import BadRequest, NotFound, TooLarge
+from autograder.server.services.overview import student_overview
 from autograder.server.services.status import current_result, result_view, status
 
 router = APIRouter(tags=["students"])
@@ -31,21 +28,7 @@ FINAL_STATES = ("done", "grader error")
 def me(user: CurrentUser, db: Db, service: TheService):
     """Who you are, your late days, and each assignment: your due date, until when it takes
     submissions, and how many you have left today."""
-    now = service.now()
-    zone = ZoneInfo(course(db).timezone)
-    used, left = grades.late_days_left(db, user)
-    listed = []
-    for assignment in db.scalars(select(Assignment).order_by(Assignment.due_at, Assignment.id)):
-        due = submissions.due_for(db, assignment, user)
-        today = submissions.counted_submissions(db, user, assignment, since=deadlines.day_start(now, zone))
-        listed.append({
-            "homework": assignment.homework, "title": assignment.title, "opens_at": assignment.opens_at.isoformat(),
-            "due_at": due.isoformat(), "open_until": deadlines.open_until(due, assignment.max_late_days, zone).isoformat(),
-            "max_late_days": assignment.max_late_days, "penalty_per_day": assignment.penalty_per_day,
-            "submissions_left_today": None if assignment.daily_limit is None else max(0, assignment.daily_limit - today),
-        })
-    return {"login": user.login, "name": user.name, "role": user.role, "late_days_used": used,
-            "late_days_left": left, "time_zone": zone.key, "assignments": listed}
+    return student_overview(db, user, service.now())
 
 
 FORM_OVERHEAD = 64 * 1024  # the multipart framing and the homework field, beside the archive

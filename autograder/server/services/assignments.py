@@ -32,6 +32,21 @@ def aware(moment: datetime, field: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+def all_assignments(session: Session) -> list[Assignment]:
+    """Every assignment, earliest due first."""
+    return list(session.scalars(select(Assignment).order_by(Assignment.due_at, Assignment.id)))
+
+
+def in_course_zone(session: Session, text: str, field: str) -> datetime:
+    """A time a web form sent: with its zone, or in the course's zone when it has none (a
+    browser's date-and-time field sends none)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BadRequest(f"{field}: {text!r} is not a date and time like 2026-12-14T23:59") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(course(session).timezone))
+
+
 def _no_empty(values: dict, allowed: set[str] = frozenset()) -> None:
     empty = sorted(field for field, value in values.items() if value is None and field not in allowed)
     if empty:
