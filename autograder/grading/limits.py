@@ -11,7 +11,7 @@ START_SECONDS = 30  # interpreter start, copying the project, loading the suite
 # for a correct solution several times slower than the reference on a busier machine, and for
 # the start of a case (importing the student's package) however short the case is.
 REFERENCE_FACTOR = 10.0
-FLOOR_SECONDS = 2.0
+FLOOR_SECONDS = 5.0
 # The cores a job always had: the build (cmake -j) keeps them even when cases run one at a time.
 MIN_JOB_CPUS = 2
 
