@@ -112,26 +112,47 @@ def run_cases(cases: dict[str, Case], runs: list[dict], project: Path, import_pa
               record_fd: int, workers: int, work: Path) -> None:
     """Run each of `runs` in a child process, up to `workers` at once, and write their records
     in the order of `runs`, exactly as one after the other would: a run's start as soon as
-    every run before it has ended and it has begun, its values and its end once it has ended."""
+    every run before it has ended and it has begun, its values and its end once it has ended.
+
+    A case killed by SIGKILL (the job's memory limit, shared by the cases running at once)
+    while others ran beside it is run again alone, so a neighbour never costs it its points."""
     waiting = list(runs)
     started: list[CaseProcess] = []
     written = 0  # runs whose records are all written
     announced = False  # whether the start of run `written` is written
+
+    def start(wanted: dict, running: int) -> CaseProcess | None:
+        inherited = [record_fd] + [fd for process in started for fd in process.fds]
+        process = start_case(cases.get(wanted["case"]), wanted, project, import_paths, work, inherited,
+                             others_running=running > 0)
+        if process is not None:
+            for other in started:
+                if not other.ended:
+                    other.company = process.company = True
+        return process
+
     while written < len(runs):
-        while waiting and (running := sum(not process.ended for process in started)) < max(1, workers):
-            inherited = [record_fd] + [fd for process in started for fd in process.fds]
-            process = start_case(cases.get(waiting[0]["case"]), waiting[0], project, import_paths, work, inherited,
-                                 others_running=running > 0)
-            if process is None:  # no process to spare while others run: start it once one has ended
-                break
-            started.append(process)
-            waiting.pop(0)
+        running = sum(not process.ended for process in started)
+        head = started[written] if written < len(started) else None
+        if head is not None and head.rerun_alone:
+            if running == 0 and (again := start(head.wanted, 0)) is not None:
+                again.alone = True
+                os.close(head.values_fd)  # what it reported before it was killed
+                started[written] = again
+        elif not any(process.alone and not process.ended for process in started):
+            while waiting and running < max(1, workers):
+                process = start(waiting[0], running)
+                if process is None:  # no process to spare while others run: start it once one has ended
+                    break
+                started.append(process)
+                waiting.pop(0)
+                running += 1
         poll([process for process in started if not process.ended])
         while written < len(started):
             if not announced:
                 records.write(record_fd, kind=RecordKind.START, run=started[written].run)
                 announced = True
-            if not started[written].ended:
+            if not started[written].ended or started[written].rerun_alone:
                 break
             started[written].write_records(record_fd)
             written, announced = written + 1, False
@@ -142,8 +163,12 @@ class CaseProcess:
     the record stream itself, so cases running side by side cannot garble or forge each
     other's records), how it ended comes back through a pipe."""
 
-    def __init__(self, run: str, timeout: float) -> None:
-        self.run, self.timeout = run, timeout
+    def __init__(self, wanted: dict, timeout: float) -> None:
+        self.wanted, self.timeout = wanted, timeout
+        self.run = run_id(wanted["case"], wanted["device"])
+        self.company = False  # whether another case ran beside it
+        self.alone = False  # whether it is the run again of a case killed in company
+        self.killed = False  # whether its process died from SIGKILL
         self.start = time.monotonic()
         self.pid: int | None = None
         self.outcome_fd: int | None = None
@@ -155,6 +180,11 @@ class CaseProcess:
     @property
     def ended(self) -> bool:
         return self.ending is not None
+
+    @property
+    def rerun_alone(self) -> bool:
+        """Killed by SIGKILL (out of memory?) while another case ran beside it: run it again alone."""
+        return self.killed and self.company and not self.alone
 
     @property
     def fds(self) -> list[int]:
@@ -174,6 +204,7 @@ class CaseProcess:
         if done:
             kill_group(self.pid)  # whatever the case left running in its group goes with it
             self.read_outcome()
+            self.killed = os.WIFSIGNALED(code) and os.WTERMSIG(code) == signal.SIGKILL
             self.end(*ending_of(code, self.outcome))
         elif time.monotonic() > self.start + self.timeout:
             kill_group(self.pid)
@@ -221,12 +252,11 @@ def start_case(found: Case | None, wanted: dict, project: Path, import_paths: li
     grader, its time limit; else the case's own). The child closes `inherited` (the record
     stream, the other cases' files and pipes). A run that cannot start has ended already,
     unless the process limit stopped it while `others_running`: then None, to start it later."""
-    run = run_id(wanted["case"], wanted["device"])
     if found is None:
-        process = CaseProcess(run, 0.0)
+        process = CaseProcess(wanted, 0.0)
         process.end(Ending.ERROR, "no such case in the suite")
         return process
-    process = CaseProcess(run, float(wanted.get("timeout") or found.timeout))
+    process = CaseProcess(wanted, float(wanted.get("timeout") or found.timeout))
     values_fd, path = tempfile.mkstemp(prefix="values-", dir=work)
     os.unlink(path)
     read_end, write_end = os.pipe()
@@ -241,7 +271,7 @@ def start_case(found: Case | None, wanted: dict, project: Path, import_paths: li
     if pid == 0:  # the child: never returns
         for fd in [read_end, *inherited]:
             os.close(fd)
-        child(found, wanted["device"], run, project, import_paths, values_fd, write_end)
+        child(found, wanted["device"], process.run, project, import_paths, values_fd, write_end)
     os.close(write_end)
     process.pid, process.outcome_fd, process.values_fd = pid, read_end, values_fd
     return process

@@ -125,3 +125,32 @@ def test_a_case_cannot_write_records_for_another_run(toy_suites, tmp_path):
         ("end", "cases_forger.forges[cpu]", None),
         ("start", "cases_toy.adds[cpu]", None), ("value", "cases_toy.adds[cpu]", "out"),
         ("end", "cases_toy.adds[cpu]", None), ("done", None, None)]
+
+
+def test_a_case_killed_while_another_ran_beside_it_is_run_again_alone(toy_suites, tmp_path):
+    # `killed_in_company` dies from SIGKILL, as the job's memory limit would kill it, whenever
+    # `keeps_busy` runs at the same time; alone it reports its value.
+    (toy_suites / "hw1" / "cases_company.py").write_text(
+        "import os, signal, time\nfrom dlsys_harness import case, report\n\n"
+        "BUSY = os.path.join(os.environ['DLSYS_WORK_DIR'], 'busy')\n\n"
+        "@case(part='forward', points=1)\ndef keeps_busy():\n"
+        "    open(BUSY, 'w').close()\n    time.sleep(1.5)\n    os.remove(BUSY)\n    report('done', 1)\n\n"
+        "@case(part='forward', points=1)\ndef killed_in_company():\n"
+        "    report('before', 1)\n"
+        "    time.sleep(0.5)\n"
+        "    if os.path.exists(BUSY):\n        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    report('alone', 1)\n")
+    manifest = load_manifest("hw1")
+    runs = [("cases_company.keeps_busy", "cpu"), ("cases_company.killed_in_company", "cpu"),
+            ("cases_toy.adds", "cpu")]
+    streams = {}
+    for workers in (1, 2):
+        job = prepare_job(manifest, manifest.root, tmp_path / f"job{workers}", mode="grade", runs=runs,
+                          suites=toy_suites, workers=workers)
+        streams[workers] = stream_without_times(run_job(job, tmp_path / f"work{workers}").stdout)
+    assert streams[2] == streams[1]
+    ends = {record["run"]: record["status"] for record in streams[2] if record["kind"] == "end"}
+    assert ends == dict.fromkeys([run_id(c, d) for c, d in runs], "ok")
+    names = [record["name"] for record in streams[2] if record.get("run") == "cases_company.killed_in_company[cpu]"
+             and record["kind"] == "value"]
+    assert names == ["before", "alone"]  # the killed run's values are gone; the run alone's count
