@@ -13,7 +13,11 @@ PREFIX = "@dlsys "
 
 def write(fd: int, **record) -> None:
     """Write one record to a file descriptor in one call (so short records never interleave)."""
-    line = (PREFIX + json.dumps(record, separators=(",", ":")) + "\n").encode()
+    write_line(fd, (PREFIX + json.dumps(record, separators=(",", ":")) + "\n").encode())
+
+
+def write_line(fd: int, line: bytes) -> None:
+    """Write an encoded record line, however long, all of it."""
     view = memoryview(line)
     while view:
         written = os.write(fd, view)

@@ -7,9 +7,12 @@ read-only job folder), the import paths, the native modules to build, and the
 case runs wanted (`mode = "grade"`), or asks for the suite's case list (`mode = "list"`).
 
 Each case runs in a forked child in its own process group, so a case that loops, crashes
-or exhausts memory costs that case only: the parent kills it at its time limit and goes
-on. The parent never imports student code. Everything printed by the build or by student
-code goes to stderr; stdout carries only records (see records.py).
+or exhausts memory costs that case only: the parent kills it at its time limit (the one
+job.json gives each run, derived at publish from the reference's time; else the case's
+own) and goes on. `workers` children run at once (the job's cores; 1: one after another),
+and the records leave in the order of the runs either way. The parent never imports
+student code. Everything printed by the build or by student code goes to stderr; stdout
+carries only records (see records.py), written by the parent alone.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -53,8 +57,7 @@ def main(argv: list[str]) -> int:
     if job.get("modules"):
         build(project, work / "build", job["modules"], record_fd, job.get("build_timeout", 300), cuda=job["cuda"])
     import_paths = [str(project / p) for p in job.get("import_paths", [])]
-    for run in job["runs"]:
-        run_case(cases.get(run["case"]), run["case"], run["device"], project, import_paths, record_fd)
+    run_cases(cases, job["runs"], project, import_paths, record_fd, job.get("workers", 1), work)
     records.write(record_fd, kind=RecordKind.DONE)
     return 0
 
@@ -105,29 +108,181 @@ def build(project: Path, build_dir: Path, modules: list[str], record_fd: int, ti
                   log=text[-MESSAGE_CHARS:])
 
 
-def run_case(found: Case | None, case_id: str, device: str, project: Path, import_paths: list[str],
-             record_fd: int) -> None:
-    """Run one case on one device in a child process and write how it ended."""
-    run = run_id(case_id, device)
-    records.write(record_fd, kind=RecordKind.START, run=run)
+def run_cases(cases: dict[str, Case], runs: list[dict], project: Path, import_paths: list[str],
+              record_fd: int, workers: int, work: Path) -> None:
+    """Run each of `runs` in a child process, up to `workers` at once, and write their records
+    in the order of `runs`, exactly as one after the other would: a run's start as soon as
+    every run before it has ended and it has begun, its values and its end once it has ended.
+
+    A case killed by SIGKILL (the job's memory limit, shared by the cases running at once)
+    while others ran beside it is run again alone, so a neighbour never costs it its points."""
+    waiting = list(runs)
+    started: list[CaseProcess] = []
+    written = 0  # runs whose records are all written
+    announced = False  # whether the start of run `written` is written
+
+    def start(wanted: dict, running: int) -> CaseProcess | None:
+        inherited = [record_fd] + [fd for process in started for fd in process.fds]
+        process = start_case(cases.get(wanted["case"]), wanted, project, import_paths, work, inherited,
+                             others_running=running > 0)
+        if process is not None:
+            for other in started:
+                if not other.ended:
+                    other.company = process.company = True
+        return process
+
+    while written < len(runs):
+        running = sum(not process.ended for process in started)
+        head = started[written] if written < len(started) else None
+        if head is not None and head.rerun_alone:
+            if running == 0 and (again := start(head.wanted, 0)) is not None:
+                again.alone = True
+                os.close(head.values_fd)  # what it reported before it was killed
+                started[written] = again
+        elif not any(process.alone and not process.ended for process in started):
+            while waiting and running < max(1, workers):
+                process = start(waiting[0], running)
+                if process is None:  # no process to spare while others run: start it once one has ended
+                    break
+                started.append(process)
+                waiting.pop(0)
+                running += 1
+        poll([process for process in started if not process.ended])
+        while written < len(started):
+            if not announced:
+                records.write(record_fd, kind=RecordKind.START, run=started[written].run)
+                announced = True
+            if not started[written].ended or started[written].rerun_alone:
+                break
+            started[written].write_records(record_fd)
+            written, announced = written + 1, False
+
+
+class CaseProcess:
+    """One case run in a forked child: its values go to a private, unlinked file (never to
+    the record stream itself, so cases running side by side cannot garble or forge each
+    other's records), how it ended comes back through a pipe."""
+
+    def __init__(self, wanted: dict, timeout: float) -> None:
+        self.wanted, self.timeout = wanted, timeout
+        self.run = run_id(wanted["case"], wanted["device"])
+        self.company = False  # whether another case ran beside it
+        self.alone = False  # whether it is the run again of a case killed in company
+        self.killed = False  # whether its process died from SIGKILL
+        self.start = time.monotonic()
+        self.pid: int | None = None
+        self.outcome_fd: int | None = None
+        self.values_fd: int | None = None
+        self.outcome = b""
+        self.ending: tuple[str, str] | None = None
+        self.seconds = 0.0
+
+    @property
+    def ended(self) -> bool:
+        return self.ending is not None
+
+    @property
+    def rerun_alone(self) -> bool:
+        """Killed by SIGKILL (out of memory?) while another case ran beside it: run it again alone."""
+        return self.killed and self.company and not self.alone
+
+    @property
+    def fds(self) -> list[int]:
+        return [fd for fd in (self.outcome_fd, self.values_fd) if fd is not None]
+
+    def end(self, status: str, message: str) -> None:
+        self.ending = (status, message)
+        self.seconds = round(time.monotonic() - self.start, 3)
+        if self.outcome_fd is not None:
+            os.close(self.outcome_fd)
+            self.outcome_fd = None
+
+    def check(self) -> None:
+        """Read what the child sent; end the run when the child has exited or overrun its limit."""
+        self.read_outcome()
+        done, code = os.waitpid(self.pid, os.WNOHANG)
+        if done:
+            kill_group(self.pid)  # whatever the case left running in its group goes with it
+            self.read_outcome()
+            self.killed = os.WIFSIGNALED(code) and os.WTERMSIG(code) == signal.SIGKILL
+            self.end(*ending_of(code, self.outcome))
+        elif time.monotonic() > self.start + self.timeout:
+            kill_group(self.pid)
+            os.waitpid(self.pid, 0)
+            self.end(Ending.TIMEOUT, f"stopped after its time limit of {self.timeout:g} s")
+
+    def read_outcome(self) -> None:
+        while True:
+            ready, _, _ = select.select([self.outcome_fd], [], [], 0)
+            chunk = os.read(self.outcome_fd, 65536) if ready else b""
+            if not chunk:
+                return
+            self.outcome += chunk
+
+    def write_records(self, record_fd: int) -> None:
+        """Copy this run's own value records to the stream (anything else the case wrote to
+        its file is dropped, as is a last line cut short by a kill), then its end."""
+        if self.values_fd is not None:
+            offset, pending = 0, bytearray()
+            while chunk := os.pread(self.values_fd, 1 << 20, offset):
+                offset += len(chunk)
+                searched = len(pending)
+                pending += chunk
+                last = pending.rfind(b"\n", searched)
+                if last >= 0:
+                    for line in bytes(pending[:last]).split(b"\n"):
+                        self.copy_if_own(line, record_fd)
+                    del pending[:last + 1]
+            os.close(self.values_fd)
+            self.values_fd = None
+        status, message = self.ending
+        records.write(record_fd, kind=RecordKind.END, run=self.run, status=status, message=message[:MESSAGE_CHARS],
+                      seconds=self.seconds)
+
+
+    def copy_if_own(self, line: bytes, record_fd: int) -> None:
+        record = records.parse(line.decode("utf-8", errors="replace"))
+        if record and record["kind"] == RecordKind.VALUE and record.get("run") == self.run:
+            records.write_line(record_fd, line + b"\n")
+
+
+def start_case(found: Case | None, wanted: dict, project: Path, import_paths: list[str], work: Path,
+               inherited: list[int], others_running: bool) -> CaseProcess | None:
+    """Fork the child that runs one case on one device (`wanted`: case, device and, from the
+    grader, its time limit; else the case's own). The child closes `inherited` (the record
+    stream, the other cases' files and pipes). A run that cannot start has ended already,
+    unless the process limit stopped it while `others_running`: then None, to start it later."""
     if found is None:
-        records.write(record_fd, kind=RecordKind.END, run=run, status=Ending.ERROR, message="no such case in the suite",
-                      seconds=0.0)
-        return
-    start = time.monotonic()
+        process = CaseProcess(wanted, 0.0)
+        process.end(Ending.ERROR, "no such case in the suite")
+        return process
+    process = CaseProcess(wanted, float(wanted.get("timeout") or found.timeout))
+    values_fd, path = tempfile.mkstemp(prefix="values-", dir=work)
+    os.unlink(path)
     read_end, write_end = os.pipe()
     pid = fork_with_retries()
     if pid is None:
-        records.write(record_fd, kind=RecordKind.END, run=run, status=Ending.ERROR, seconds=0.0,
-                      message="could not start the case: the process limit is exhausted")
-        return
+        for fd in (values_fd, read_end, write_end):
+            os.close(fd)
+        if others_running:
+            return None
+        process.end(Ending.ERROR, "could not start the case: the process limit is exhausted")
+        return process
     if pid == 0:  # the child: never returns
-        os.close(read_end)
-        child(found, device, run, project, import_paths, record_fd, write_end)
+        for fd in [read_end, *inherited]:
+            os.close(fd)
+        child(found, wanted["device"], process.run, project, import_paths, values_fd, write_end)
     os.close(write_end)
-    status, message = wait_for(pid, read_end, found.timeout)
-    records.write(record_fd, kind=RecordKind.END, run=run, status=status, message=message[:MESSAGE_CHARS],
-                  seconds=round(time.monotonic() - start, 3))
+    process.pid, process.outcome_fd, process.values_fd = pid, read_end, values_fd
+    return process
+
+
+def poll(running: list[CaseProcess], wait: float = 0.05) -> None:
+    """Wait up to `wait` seconds for any child to say something, then check each one."""
+    if running:
+        select.select([process.outcome_fd for process in running], [], [], wait)
+    for process in running:
+        process.check()
 
 
 def fork_with_retries(attempts: int = 20) -> int | None:
@@ -141,12 +296,13 @@ def fork_with_retries(attempts: int = 20) -> int | None:
 
 
 def child(found: Case, device: str, run: str, project: Path, import_paths: list[str],
-          record_fd: int, outcome_fd: int) -> None:
-    """Run the case in this (forked) process, write its outcome to `outcome_fd`, and exit."""
+          values_fd: int, outcome_fd: int) -> None:
+    """Run the case in this (forked) process, its values to `values_fd`, its outcome to
+    `outcome_fd`, and exit. The record stream itself is closed here: only the parent writes it."""
     os.setpgid(0, 0)
     os.chdir(project)
     sys.path[:0] = import_paths
-    _Reporter.fd, _Reporter.run_id = record_fd, run
+    _Reporter.fd, _Reporter.run_id = values_fd, run
     try:
         found.call(device)
         outcome = {"status": Ending.OK, "message": ""}
@@ -174,31 +330,8 @@ def where(project: Path) -> str:
     return f"{name}:{frame.lineno} in {frame.name}"
 
 
-def wait_for(pid: int, outcome_fd: int, timeout: float) -> tuple[str, str]:
-    """Wait for the child until `timeout`; kill its process group then. Returns (status, message)."""
-    deadline = time.monotonic() + timeout
-    outcome = b""
-    status_code = None
-    while status_code is None:
-        ready, _, _ = select.select([outcome_fd], [], [], 0.05)
-        if ready:
-            outcome += os.read(outcome_fd, 65536)
-        done, code = os.waitpid(pid, os.WNOHANG)
-        if done:
-            status_code = code
-        elif time.monotonic() > deadline:
-            kill_group(pid)
-            os.waitpid(pid, 0)
-            os.close(outcome_fd)
-            return Ending.TIMEOUT, f"stopped after its time limit of {timeout:g} s"
-    kill_group(pid)  # whatever the case left running in its group goes with it
-    while True:
-        ready, _, _ = select.select([outcome_fd], [], [], 0)
-        chunk = os.read(outcome_fd, 65536) if ready else b""
-        if not chunk:
-            break
-        outcome += chunk
-    os.close(outcome_fd)
+def ending_of(status_code: int, outcome: bytes) -> tuple[str, str]:
+    """How a child that exited ended: (status, message), from its exit status and what it sent."""
     if os.WIFSIGNALED(status_code):
         number = os.WTERMSIG(status_code)
         name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)

@@ -22,7 +22,14 @@ def answers_dir() -> Path:
 
 @dataclass(frozen=True)
 class CaseAnswer:
-    """A case as published: how it is graded, and the reference's values (encoded)."""
+    """A case as published: how it is graded, and the reference's values (encoded).
+
+    `timeout` is the limit a CPU run gets, derived from `reference_seconds`, the reference's
+    time for the case in the publishing sandbox (`grading/limits.py:case_time_limit`);
+    `declared_timeout` is the case's own limit, which runs on devices publish did not time
+    get. (Answers published before these were recorded have neither and are stale: the
+    harness that measures them changed the suite's hash.)
+    """
 
     id: str
     part: str
@@ -32,6 +39,12 @@ class CaseAnswer:
     devices: tuple[str, ...]
     timeout: float
     values: dict[str, dict]
+    declared_timeout: float | None = None
+    reference_seconds: float | None = None
+
+    def time_limit(self, device: str) -> float:
+        """The limit of this case's run on `device`: derived where the reference was timed (the CPU)."""
+        return self.timeout if device == "cpu" or self.declared_timeout is None else self.declared_timeout
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from autograder.course.manifest import Manifest
+from autograder.dlsys_harness.protocol import run_id
 from autograder.grading.answers import load_answers
 from autograder.grading.job_folder import SUITES_DIR, suite_hash
 from autograder.grading.run_suite import SuiteRun, run_suite
@@ -26,8 +27,10 @@ from autograder.sandbox import Sandbox
 def grade(manifest: Manifest, submission: Path, sandbox: Sandbox, *, gpu: bool = False,
           answers_folder: Path | None = None, suites: Path = SUITES_DIR,
           on_start: Callable[[int], None] | None = None,
-          on_record: Callable[[dict], None] | None = None) -> GradeResult:
-    """Grade one submission. `on_start(number of runs)` and `on_record(record)` report progress."""
+          on_record: Callable[[dict], None] | None = None, cpus: int = 1) -> GradeResult:
+    """Grade one submission. `on_start(number of runs)` and `on_record(record)` report progress.
+    `cpus`: the cores the caller gives this job; its cases run that many at a time (1: one
+    after another), with the same result."""
     start = time.monotonic()
     answers = load_answers(manifest.name, suite_hash(manifest.name, suites), answers_folder)
     runs, not_graded = planned_runs(answers, manifest.devices, gpu)
@@ -36,9 +39,10 @@ def grade(manifest: Manifest, submission: Path, sandbox: Sandbox, *, gpu: bool =
     with tempfile.TemporaryDirectory(prefix=f"dlsys-grade-{manifest.name}-") as tmp:
         found = unpack_submission(submission, manifest.student_files, Path(tmp) / "submission")
         project = project_with(manifest, found.files, Path(tmp) / "project")
-        timeouts = {case.id: case.timeout for case in answers.cases}
+        cases = {case.id: case for case in answers.cases}
+        timeouts = {run_id(case_id, device): cases[case_id].time_limit(device) for case_id, device in runs}
         suite = run_suite(manifest, project, sandbox, Path(tmp) / "job", runs, timeouts, suites=suites,
-                          on_record=on_record)
+                          on_record=on_record, cpus=cpus)
     graded = GradeResult(manifest.name, score_runs(answers, runs, suite.records, suite.stopped) + not_graded,
                          sandbox=sandbox.name, build=suite.records.build, job_stopped=suite.stopped)
     graded.notices = notices(found, suite)

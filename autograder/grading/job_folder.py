@@ -70,12 +70,15 @@ def modules_to_build(project: Path, runs: list[tuple[str, str]]) -> list[str]:
 
 
 def prepare_job(manifest: Manifest, project: Path, dest: Path, *, mode: str, runs: list[tuple[str, str]] = (),
-                suites: Path = SUITES_DIR) -> Path:
+                suites: Path = SUITES_DIR, timeouts: list[float] | None = None, workers: int = 1) -> Path:
     """Lay out a job folder in `dest` (created) and return it.
 
     `project` is the homework tree to grade (its snapshot files are copied), `runs` the
-    (case id, device) pairs to run in "grade" mode; "list" mode only describes the cases.
+    (case id, device) pairs to run in "grade" mode, with their time limits in `timeouts`
+    (else each case's own) and `workers` of them at a time; "list" mode only describes the cases.
     """
+    if timeouts is not None and len(timeouts) != len(runs):
+        raise ValueError(f"{len(timeouts)} time limits for {len(runs)} runs")
     if mode not in (Mode.GRADE, Mode.LIST):
         raise ValueError(f"mode must be {Mode.GRADE!r} or {Mode.LIST!r}, got {mode!r}")
     dest.mkdir(parents=True)
@@ -88,7 +91,9 @@ def prepare_job(manifest: Manifest, project: Path, dest: Path, *, mode: str, run
         "modules": modules_to_build(dest / "project", runs) if mode == Mode.GRADE else [],
         "cuda": any(device == "cuda" for _, device in runs),
         "build_timeout": BUILD_SECONDS,
-        "runs": [{"case": case_id, "device": device} for case_id, device in runs],
+        "workers": max(1, int(workers)),
+        "runs": [{"case": case_id, "device": device} | ({"timeout": timeouts[number]} if timeouts else {})
+                 for number, (case_id, device) in enumerate(runs)],
     }
     (dest / JOB_FILE).write_text(json.dumps(job, indent=1))
     return dest

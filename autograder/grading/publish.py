@@ -1,7 +1,10 @@
 """`dlsys publish hwN`: run the hidden suite on the reference and store its values as the answers.
 
 The reference runs in the same kind of job as a submission, so its values are what a
-correct submission computes there. Each case is run once, on the CPU, even a case graded
+correct submission computes there, and its time for each case (one run, cases one at a
+time, in this sandbox on this machine) sets the case's time limit when graded
+(`grading/limits.py:case_time_limit`): a submission that loops loses seconds, not the
+case's declared limit. Each case is run once, on the CPU, even a case graded
 on the GPU only: a case's values are the same on every device (within its tolerance), so
 the reference's CPU backend answers for its CUDA backend, and a GPU-less machine publishes
 answers that grade CUDA runs too. A case that takes a device must therefore accept "cpu".
@@ -19,6 +22,7 @@ from autograder.dlsys_harness.protocol import Ending, run_id
 from autograder.errors import DlsysError
 from autograder.grading.answers import Answers, CaseAnswer, save_answers
 from autograder.grading.job_folder import SUITES_DIR, suite_hash
+from autograder.grading.limits import case_time_limit
 from autograder.grading.run_suite import SuiteRun, list_cases, run_suite
 from autograder.grading.workspace import reference_project
 from autograder.sandbox import Sandbox
@@ -36,7 +40,7 @@ def publish(manifest: Manifest, sandbox: Sandbox, *, answers_folder: Path | None
         cases = list_cases(manifest, project, sandbox, Path(tmp) / "list", suites=suites)
         check_points(manifest, cases)
         runs = [(case["id"], REFERENCE_DEVICE) for case in cases]
-        timeouts = {case["id"]: case["timeout"] for case in cases}
+        timeouts = {run_id(case["id"], REFERENCE_DEVICE): case["timeout"] for case in cases}
         suite = run_suite(manifest, project, sandbox, Path(tmp) / "job", runs, timeouts, suites=suites,
                           on_record=on_record)
     build = suite.records.build
@@ -45,13 +49,14 @@ def publish(manifest: Manifest, sandbox: Sandbox, *, answers_folder: Path | None
     published = Answers(homework=manifest.name, suite_hash=suite_hash(manifest.name, suites),
                         published_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                         reference_seconds=round(time.monotonic() - start, 2),
-                        cases=tuple(case_answer(case, suite) for case in cases))
+                        cases=tuple(case_answer(case, suite, manifest) for case in cases))
     return published, save_answers(published, answers_folder)
 
 
-def case_answer(case: dict, suite: SuiteRun) -> CaseAnswer:
-    """A listed case with the values the reference reported on REFERENCE_DEVICE, refused
-    unless the reference ended the case normally and reported each value once."""
+def case_answer(case: dict, suite: SuiteRun, manifest: Manifest) -> CaseAnswer:
+    """A listed case with the values the reference reported on REFERENCE_DEVICE and the time
+    limit its time there gives, refused unless the reference ended the case normally and
+    reported each value once."""
     run = suite.records.runs[run_id(case["id"], REFERENCE_DEVICE)]
     if run.status != Ending.OK:
         why = run.message or (suite.stopped and f"the job was stopped ({suite.stopped})") or "it never ended"
@@ -63,8 +68,9 @@ def case_answer(case: dict, suite: SuiteRun) -> CaseAnswer:
     if twice:
         raise DlsysError(f"Case {case['id']} reports {', '.join(twice)} more than once: give each value its own name.")
     return CaseAnswer(id=case["id"], part=case["part"], points=case["points"], rtol=case["rtol"], atol=case["atol"],
-                      devices=tuple(case["devices"]), timeout=case["timeout"],
-                      values={name: reported[0] for name, reported in run.values.items()})
+                      devices=tuple(case["devices"]), timeout=case_time_limit(run.seconds, case["timeout"], manifest),
+                      values={name: reported[0] for name, reported in run.values.items()},
+                      declared_timeout=case["timeout"], reference_seconds=run.seconds)
 
 
 def check_points(manifest: Manifest, cases: list[dict]) -> None:

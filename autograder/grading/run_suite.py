@@ -39,11 +39,13 @@ class SuiteRun:
 
 def run_suite(manifest: Manifest, project: Path, sandbox: Sandbox, job_dir: Path, runs: list[tuple[str, str]],
               timeouts: Mapping[str, float], *, suites: Path = SUITES_DIR,
-              on_record: Callable[[dict], None] | None = None) -> SuiteRun:
+              on_record: Callable[[dict], None] | None = None, cpus: int = 1) -> SuiteRun:
     """Run each (case id, device) of `runs` on the homework tree `project`, in a job folder
-    laid out at `job_dir`. `timeouts` maps each case id to its own time limit."""
-    job_dir = prepare_job(manifest, project, job_dir, mode=Mode.GRADE, runs=runs, suites=suites)
-    limits = job_limits(manifest, [timeouts[case_id] for case_id, _ in runs])
+    laid out at `job_dir`, `cpus` at a time. `timeouts` maps each run id to its time limit."""
+    run_timeouts = [timeouts[run_id(case_id, device)] for case_id, device in runs]
+    job_dir = prepare_job(manifest, project, job_dir, mode=Mode.GRADE, runs=runs, suites=suites,
+                          timeouts=run_timeouts, workers=cpus)
+    limits = job_limits(manifest, run_timeouts, cpus)
     job = Job(job_dir, HARNESS_COMMAND, limits, needs_gpu=any(device == "cuda" for _, device in runs))
     return _run(sandbox, job, RecordCollector([run_id(case_id, device) for case_id, device in runs]), on_record)
 

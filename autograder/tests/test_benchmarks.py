@@ -62,3 +62,20 @@ def test_service_benchmark_prints_latency_and_grading_tables():
     assert any(line.startswith("submit (hw1 reference, POST)") for line in lines), result.stdout
     assert any(line.startswith("status (GET /submissions/{id})") for line in lines), result.stdout
     assert any(line.startswith("hw1 ") and len(line.split()) == 5 for line in lines), result.stdout
+
+
+def test_looping_benchmark_prints_a_row_per_submission():
+    import shutil
+
+    if shutil.which("bwrap") is None:  # it grades in the local sandbox
+        import pytest
+
+        pytest.skip("bubblewrap is not installed")
+    result = subprocess.run([sys.executable, "benchmarks/looping.py", "--sandbox", "local", "--cpus", "2", "--slow"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {line.split("|")[3].strip(): line.split("|") for line in result.stdout.splitlines()
+            if line.startswith("| local | 2 |")}
+    assert set(rows) == {"reference", "looping power_scalar", "3x compute"}, result.stdout
+    assert rows["reference"][4].strip() == rows["3x compute"][4].strip() == "100/100", result.stdout
+    assert "least headroom" in rows["3x compute"][6], result.stdout

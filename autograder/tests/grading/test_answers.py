@@ -1,5 +1,6 @@
 """Published answers: written whole, read back as written, refused when missing, broken or stale."""
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -40,3 +41,20 @@ def test_stale_missing_and_broken_answers_are_refused_with_the_command_that_rene
     (tmp_path / "hw1.json").write_text(json.dumps(raw))
     with pytest.raises(DlsysError, match="not a valid answers file"):
         load_answers("hw1", "old", tmp_path)
+
+
+def test_a_cpu_run_gets_the_derived_limit_and_a_run_publish_did_not_time_its_declared_one(tmp_path):
+    case = replace(published().cases[0], timeout=2.0, declared_timeout=30.0, reference_seconds=0.12)
+    assert (case.time_limit("cpu"), case.time_limit("cuda")) == (2.0, 30.0)
+    assert replace(case, declared_timeout=None).time_limit("cuda") == 2.0
+
+
+def test_answers_published_before_limits_were_derived_read_back_and_are_stale(tmp_path):
+    save_answers(published("before"), tmp_path)
+    raw = json.loads((tmp_path / "hw1.json").read_text())
+    for case in raw["cases"]:  # what answers files held before: no declared_timeout, no reference_seconds
+        del case["declared_timeout"], case["reference_seconds"]
+    (tmp_path / "hw1.json").write_text(json.dumps(raw))
+    assert load_answers("hw1", "before", tmp_path).cases[0].declared_timeout is None
+    with pytest.raises(DlsysError, match="stale. Run `dlsys publish hw1` again"):
+        load_answers("hw1", "after", tmp_path)  # the harness that times the cases changed the suite's hash

@@ -14,7 +14,10 @@ import pytest
 from autograder.course.manifest import load_manifest, load_manifests
 from autograder.course.regions import find_regions
 from autograder.course.release import release
+from autograder.grading.answers import load_answers
 from autograder.grading.grade import grade
+from autograder.grading.job_folder import suite_hash
+from autograder.grading.limits import case_time_limit
 from autograder.grading.scoring import NOT_GRADED
 from conftest import copy_student_files
 
@@ -163,3 +166,48 @@ def test_an_hw4_region_left_empty_costs_only_the_parts_that_use_it(source, ancho
     assert {p.name for p in parts if p.score == 0} == zeroed
     lost = [c for c in result.cases if c.score < c.points]
     assert all(c.score == 0 and c.status == "not implemented" and source in c.feedback for c in lost), lost
+
+
+def looping_power_scalar(folder):
+    """hw1's reference with `PowerScalar.compute` looping forever: every case that raises a tensor to a power."""
+    copy_student_files("hw1", folder)
+    ops = folder / "python/needle/ops/ops_mathematic.py"
+    solution = "        return array_api.power(a, self.scalar)\n"
+    assert ops.read_text().count(solution) == 1
+    ops.write_text(ops.read_text().replace(solution, "        while True:\n            pass\n"))
+    return folder
+
+
+def outcome(result):
+    return [(c.run, c.status, c.score, c.feedback) for c in result.cases], result.notices, result.job_stopped
+
+
+def test_a_looping_op_costs_each_case_the_limit_derived_from_the_reference(tmp_path, local_sandbox,
+                                                                          published_answers):
+    manifest = load_manifest("hw1")
+    submission = looping_power_scalar(tmp_path / "looping")
+    sequential = grade(manifest, submission, local_sandbox, answers_folder=published_answers)
+    looped = [c for c in sequential.cases if c.status == "time limit"]
+    limits = {c.id: c.timeout for c in load_answers("hw1", suite_hash("hw1"), published_answers).cases}
+    assert len(looped) >= 3 and all(c.status == "passed" for c in sequential.cases if c not in looped)
+    for case in looped:  # each stopped at its derived limit, well below the 30 s its declaration allows
+        assert f"stopped after its time limit of {limits[case.case]:g} s" in case.feedback and limits[case.case] < 30
+    side_by_side = grade(manifest, submission, local_sandbox, answers_folder=published_answers, cpus=2)
+    assert outcome(side_by_side) == outcome(sequential)
+
+
+@pytest.mark.parametrize("homework", ["hw0", "hw2"])
+def test_cases_graded_side_by_side_score_and_say_what_one_after_another_does(homework, local_sandbox,
+                                                                            published_answers, handout_archives):
+    manifest = load_manifest(homework)
+    for submission in (manifest.root, handout_archives[homework]):
+        sequential = grade(manifest, submission, local_sandbox, answers_folder=published_answers)
+        assert outcome(grade(manifest, submission, local_sandbox, answers_folder=published_answers, cpus=2)) \
+            == outcome(sequential)
+
+
+def test_each_published_limit_comes_from_the_references_time(published_answers):
+    for manifest in load_manifests():
+        for case in load_answers(manifest.name, suite_hash(manifest.name), published_answers).cases:
+            assert case.reference_seconds > 0 and case.declared_timeout is not None, case.id
+            assert case.timeout == case_time_limit(case.reference_seconds, case.declared_timeout, manifest), case.id

@@ -251,12 +251,11 @@ def test_forging_the_value_stream_or_patching_the_harness_earns_nothing(tmp_path
     assert result.score <= honest.score
     reports_out = {case.id for case in answers.cases if "out" in case.values}
     assert reports_out, "the forged name must be one the suite really reports"
-    for case in result.cases:
-        if case.case in reports_out:
-            # Its real value and the forged one both arrived: reported twice, so no points.
-            assert case.status != "passed", case
-        else:
-            assert case.status == "passed", case  # extra names are ignored: the real values count
+    # A case reports into a file of its own, and the harness passes on only that run's values:
+    # the records forged for every other run never reach the stream, so only the case that ran
+    # the attack (its own report patched away) can lose; every other case keeps its real values.
+    missed = [case for case in result.cases if case.status != "passed"]
+    assert len(missed) <= 1, [(c.run, c.status, c.feedback) for c in missed]
 
 
 def test_no_daemon_outlives_the_job(tmp_path, sandbox, fast_suite):

@@ -16,7 +16,7 @@ def test_runs_come_back_as_records_and_each_record_is_shown_as_it_arrives(toy_su
     runs = [("cases_toy.adds", "cpu"), ("cases_toy.not_implemented", "cpu")]
     seen = []
     suite = run_suite(HW1, HW1.root, LocalSandbox(isolated=False), tmp_path / "job", runs,
-                      {"cases_toy.adds": 5.0, "cases_toy.not_implemented": 5.0}, suites=toy_suites,
+                      {run_id(*run): 5.0 for run in runs}, suites=toy_suites,
                       on_record=lambda record: seen.append(record["kind"]))
     assert suite.stopped is None
     assert suite.records.runs[run_id("cases_toy.adds", "cpu")].status == Ending.OK
