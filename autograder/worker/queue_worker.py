@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import signal
 import socket
 import threading
 import time
@@ -56,6 +57,7 @@ class QueueWorker:
         self.slots = GpuSlots([gpu.index for gpu in gpus])
         self.app = self._make_app()
         self._stopped = threading.Event()
+        self._draining = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
         self._thread: threading.Thread | None = None
@@ -133,13 +135,37 @@ class QueueWorker:
     def _heartbeat(self) -> None:
         while not self._stopped.wait(self.settings.worker_heartbeat_seconds):
             try:
-                self.register()
+                if self._draining:
+                    workers.heartbeat(self.factory, self.name, draining=True)
+                else:
+                    self.register()
             except Exception as error:  # the database is away: beat again when it is back
                 self.say(f"{self.name}: heartbeat failed ({type(error).__name__}); trying again")
 
+    async def _serve_both(self) -> None:
+        """Grading and maintenance side by side; when one stops with an error, the other stops too."""
+        tasks = [asyncio.create_task(self._serve(self.queues, self.concurrency, self.name)),
+                 asyncio.create_task(self._serve([dispatch.MAINTENANCE], 1, f"{self.name}:maintenance"))]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _serve(self, queues: list[str], concurrency: int, name: str) -> None:
+        await self.app.run_worker_async(queues=queues, concurrency=concurrency, name=name,
+                                        install_signal_handlers=False,
+                                        update_heartbeat_interval=self.settings.worker_heartbeat_seconds,
+                                        stalled_worker_timeout=self.settings.worker_stale_seconds)
+
     async def run_async(self, install_signal_handlers: bool = True) -> None:
-        """Serve requests until stopped (SIGTERM/SIGINT with the handlers, else `stop()`)."""
+        """Serve requests until stopped: SIGTERM/SIGINT (with the handlers) or `stop()` cancel
+        this task, which Procrastinate takes as "finish the running jobs, take no more"."""
         self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+        if install_signal_handlers:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                self._loop.add_signal_handler(signum, self._drain)
         while True:
             try:
                 await asyncio.to_thread(self.register)
@@ -156,11 +182,8 @@ class QueueWorker:
             while True:
                 try:
                     async with self.app.open_async():
-                        await self.app.run_worker_async(
-                            queues=[*self.queues, dispatch.MAINTENANCE], concurrency=self.concurrency,
-                            name=self.name, install_signal_handlers=install_signal_handlers,
-                            update_heartbeat_interval=self.settings.worker_heartbeat_seconds,
-                            stalled_worker_timeout=self.settings.worker_stale_seconds)
+                        # two Procrastinate workers: the maintenance one never waits behind a long grading run
+                        await self._serve_both()
                     return  # stopped (drained)
                 except asyncio.CancelledError:
                     raise
@@ -175,9 +198,17 @@ class QueueWorker:
             except Exception:
                 pass  # the database is away: the row goes stale and staff see it so
 
+    def _drain(self) -> None:
+        self.say(f"{self.name}: draining: the runs in progress finish, no new one is taken")
+        self._draining = True
+        self._task.cancel()
+
     def run(self) -> None:
         """`dlsys worker`: serve in this thread until a signal drains it."""
-        asyncio.run(self.run_async())
+        try:
+            asyncio.run(self.run_async())
+        except asyncio.CancelledError:
+            pass
 
     def start(self) -> None:
         """`dlsys serve` on PostgreSQL: serve in a thread of its own (`stop()` ends it)."""

@@ -6,6 +6,7 @@
     extensions      a later due date for one student on one assignment
     submissions     an archive (stored by content hash) a student sent; never deleted
     grading_runs    each attempt at grading a submission; a regrade adds one, never replaces one
+    archive_blobs   on PostgreSQL, each archive's bytes, for workers on other hosts
     workers         `dlsys worker` processes (and a PostgreSQL `dlsys serve`'s own): host, GPUs,
                     queues, heartbeat; what the staff's queue view shows and stale runs are judged by
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -140,6 +141,15 @@ class GradingRun(Base):
     seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     submission: Mapped[Submission] = relationship(back_populates="runs")
+
+
+class ArchiveBlob(Base):
+    """An archive's bytes by content hash (PostgreSQL only: workers elsewhere read them here)."""
+
+    __tablename__ = "archive_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Worker(Base):

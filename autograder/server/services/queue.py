@@ -66,7 +66,7 @@ def enqueue(session: Session, submission: Submission, reason: str = "submission"
         priority = REGRADE if reason == "regrade" else NEW
     run = GradingRun(submission=submission, reason=reason, priority=priority, attempt=attempt,
                      token=secrets.token_hex(16), status=QUEUED, created_at=now(),
-                     capability=capability(submission.assignment.homework))
+                     capability=capability(session.get(Assignment, submission.assignment_id).homework))
     session.add(run)
     session.flush()
     if dispatch.uses_engine(session):

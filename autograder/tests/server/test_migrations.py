@@ -12,7 +12,8 @@ from sqlalchemy import MetaData, create_engine, inspect, text
 from autograder.server.db.models import Base
 from conftest import REPO
 
-TABLES = {"course", "users", "assignments", "extensions", "submissions", "grading_runs", "workers", "alembic_version"}
+TABLES = {"course", "users", "assignments", "extensions", "submissions", "grading_runs", "workers",
+          "archive_blobs", "alembic_version"}
 PROCRASTINATE = {"procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers", "procrastinate_workers"}
 
 

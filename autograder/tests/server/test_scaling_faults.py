@@ -29,6 +29,7 @@ from conftest import (
 )
 
 HW0 = tar_bytes(student_files("hw0"))
+SERVER = {"DLSYS_WORKERS": "0", "DLSYS_RATE_LIMIT_PER_MINUTE": "100000"}  # only the workers grade; tests poll often
 
 
 def client(server, token: str) -> httpx.Client:
@@ -78,7 +79,7 @@ def postgres_url(postgres_server):
 
 
 def test_a_worker_killed_mid_run_is_retried_on_another_and_graded_once(tmp_path, postgres_url, service_answers):
-    server = start_live_server(tmp_path / "server", postgres_url, service_answers, DLSYS_WORKERS="0")
+    server = start_live_server(tmp_path / "server", postgres_url, service_answers, **SERVER)
     first = start_worker(tmp_path / "worker-a", postgres_url, service_answers)
     second = start_worker(tmp_path / "worker-b", postgres_url, service_answers)
     try:
@@ -106,7 +107,7 @@ def test_a_worker_killed_mid_run_is_retried_on_another_and_graded_once(tmp_path,
 def test_a_gpu_run_waits_for_a_gpu_worker_and_goes_only_to_one(tmp_path, postgres_url, service_answers):
     """hw3 has CUDA runs: its run goes to the `gpu` queue. The two CPU workers leave it; the
     student sees why it waits; a worker with a (fake) GPU takes it."""
-    server = start_live_server(tmp_path / "server", postgres_url, service_answers, DLSYS_WORKERS="0")
+    server = start_live_server(tmp_path / "server", postgres_url, service_answers, **SERVER)
     cpu_workers = [start_worker(tmp_path / f"cpu-{n}", postgres_url, service_answers) for n in range(2)]
     processes = [server.process] + [w.process for w in cpu_workers]
     try:
@@ -137,7 +138,7 @@ def test_the_server_killed_mid_burst_loses_and_duplicates_nothing(tmp_path, post
     """Clients retry with their idempotency keys until answered, across a SIGKILL and a restart of
     the server: every upload is one submission with one run and one queue-engine request."""
     port = free_port()
-    server = start_live_server(tmp_path / "server", postgres_url, service_answers, port=port, DLSYS_WORKERS="0")
+    server = start_live_server(tmp_path / "server", postgres_url, service_answers, port=port, **SERVER)
     tokens = (server.staff_token, server.student_token)
     with client(server, server.staff_token) as staff:
         roster = "login,name\n" + "".join(f"s{n},Student {n}\n" for n in range(4))
@@ -168,7 +169,7 @@ def test_the_server_killed_mid_burst_loses_and_duplicates_nothing(tmp_path, post
     os.kill(server.process.pid, signal.SIGKILL)
     server.process.wait()
     server = start_live_server(server.home, postgres_url, service_answers, port=port, tokens=tokens,
-                               DLSYS_WORKERS="0")
+                               **SERVER)
     try:
         for thread in threads:
             thread.join(150)
@@ -189,7 +190,7 @@ def test_the_server_killed_mid_burst_loses_and_duplicates_nothing(tmp_path, post
 def test_workers_reconnect_after_postgres_restarts_under_load(tmp_path, service_answers):
     with postgres_cluster() as cluster:
         url = new_postgres_database(cluster.url)
-        server = start_live_server(tmp_path / "server", url, service_answers, DLSYS_WORKERS="0")
+        server = start_live_server(tmp_path / "server", url, service_answers, **SERVER)
         workers = [start_worker(tmp_path / f"worker-{n}", url, service_answers) for n in range(2)]
         processes = [server.process] + [w.process for w in workers]
         try:

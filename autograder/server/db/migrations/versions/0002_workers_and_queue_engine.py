@@ -1,4 +1,5 @@
-"""workers that heartbeat, each run's capability (cpu or gpu), and Procrastinate's schema on PostgreSQL
+"""workers that heartbeat, each run's capability (cpu or gpu), archives in the database for workers
+elsewhere, and Procrastinate's schema on PostgreSQL
 
 Revision ID: 0002
 Revises: 0001
@@ -36,6 +37,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
     )
+    op.create_table(
+        "archive_blobs",
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("sha256"),
+    )
     with op.batch_alter_table("grading_runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("capability", sa.String(length=8), nullable=False, server_default="cpu"))
     if op.get_bind().dialect.name == "postgresql":
@@ -50,4 +57,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("grading_runs", schema=None) as batch_op:
         batch_op.drop_column("capability")
+    op.drop_table("archive_blobs")
     op.drop_table("workers")
