@@ -94,7 +94,8 @@ def postgres_cluster():
     if made.returncode != 0:
         _postgres_unavailable(f"initdb failed: {made.stderr[-500:]}")
     port = free_port()
-    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+    # connections: a server's pool (80 at most) and a few workers' (benchmarks/deadline.py's burst)
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
     started = subprocess.run(as_user + [pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"],
                              capture_output=True, text=True)
     if started.returncode != 0:

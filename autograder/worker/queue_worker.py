@@ -184,13 +184,14 @@ class QueueWorker:
                     async with self.app.open_async():
                         # two Procrastinate workers: the maintenance one never waits behind a long grading run
                         await self._serve_both()
-                    return  # stopped (drained)
+                    # Procrastinate stops by itself when a side task (its listener) loses the database
+                    self.say(f"{self.name}: the queue engine stopped; starting again in {RESTART_SECONDS} s")
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # lost the database: start again when it answers
                     self.say(f"{self.name}: the queue engine stopped ({type(error).__name__}: {str(error)[:200]}); "
                              f"starting again in {RESTART_SECONDS} s")
-                    await asyncio.sleep(RESTART_SECONDS)
+                await asyncio.sleep(RESTART_SECONDS)
         finally:
             self._stopped.set()
             try:

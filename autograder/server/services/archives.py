@@ -17,6 +17,7 @@ import zlib
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from autograder.course.manifest import Manifest
@@ -94,10 +95,11 @@ def store_archive(archives: Path, upload: Path) -> tuple[str, int]:
 
 
 def keep_in_database(session: Session, sha256: str, archives: Path) -> None:
-    """The stored archive, also as a row (once per content), for workers on other hosts."""
+    """The stored archive, also as a row (once per content), for workers on other hosts. Two
+    uploads of one archive at once both insert it: the second does nothing (PostgreSQL only)."""
     if session.get(ArchiveBlob, sha256) is None:
-        session.add(ArchiveBlob(sha256=sha256, data=archive_path(archives, sha256).read_bytes()))
-        session.flush()
+        session.execute(insert(ArchiveBlob).values(sha256=sha256, data=archive_path(archives, sha256).read_bytes())
+                        .on_conflict_do_nothing(index_elements=["sha256"]))
 
 
 def local_archive(factory: sessionmaker[Session], archives: Path, sha256: str) -> Path:
