@@ -114,9 +114,10 @@ def burst(server, submissions: int, clients: int, time_limit: float, database_ur
 
     engine = create_engine(database_url)
     with engine.connect() as db:
-        per_key = dict(db.execute(text("SELECT idempotency_key, count(*) FROM submissions GROUP BY idempotency_key")))
+        per_key = dict(db.execute(text("SELECT idempotency_key, count(*) FROM submissions "
+                                       "GROUP BY idempotency_key")).all())
         graded = dict(db.execute(text("SELECT submission_id, count(*) FROM grading_runs WHERE status = 'done' "
-                                      "GROUP BY submission_id")))
+                                      "GROUP BY submission_id")).all())
     engine.dispose()
     duplicates = sum(n - 1 for n in per_key.values() if n > 1) + sum(n - 1 for n in graded.values() if n > 1)
     lost = sum(1 for key in accepted if key not in per_key) + sum(1 for s in set(accepted.values()) if s not in graded)
