@@ -4,6 +4,8 @@ retried (`retry_stalled`, run periodically by every worker through the queue eng
 rows give the staff's view of the queue (`overview`) and a GPU run's reason to wait."""
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -43,16 +45,31 @@ def live_workers(session: Session, stale_seconds: float) -> list[Worker]:
 
 
 def retry_stalled(factory: sessionmaker[Session], max_attempts: int, stale_seconds: float) -> int:
-    """Runs left "running" by a worker whose heartbeat stopped (killed, its host gone, cut off
-    from the database) end as a grader error of their attempt and are queued again. A worker
-    that comes back late finds its token no longer current: its result is refused."""
+    """Runs left "running" by a worker that is gone end as a grader error of their attempt and are
+    queued again. Gone: its heartbeat stopped (killed, its host lost, cut off from the database),
+    or it ran on this host and its process no longer exists (a restarted server need not wait for
+    the heartbeat to go stale). A worker that comes back late finds its token no longer current:
+    its result is refused."""
     with factory() as session:  # running first: a worker registers before it claims, so it is in `alive`
         running = session.execute(select(GradingRun.token, GradingRun.worker).where(GradingRun.status == RUNNING)).all()
-        alive = {worker.name for worker in live_workers(session, stale_seconds)}
+        beating = live_workers(session, stale_seconds)
+    here = socket.gethostname()
+    alive = {w.name for w in beating if w.host != here or _process_exists(w.pid)}
     stalled = [(token, worker) for token, worker in running if worker not in alive]
     for token, worker in stalled:
-        queue.fail(factory, token, f"the worker {worker} stopped heartbeating while this attempt ran", max_attempts)
+        why = "its process is gone" if worker in {w.name for w in beating} else "its heartbeat stopped"
+        queue.fail(factory, token, f"the worker {worker} stopped while this attempt ran ({why})", max_attempts)
     return len(stalled)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's: it exists
+        return True
+    return True
 
 
 def gpu_waiting_reason(session: Session, run: GradingRun, stale_seconds: float) -> str | None:

@@ -78,7 +78,7 @@ def postgres_url(postgres_server):
     return new_postgres_database(postgres_server)
 
 
-def test_a_worker_killed_mid_run_is_retried_on_another_and_graded_once(tmp_path, postgres_url, service_answers):
+def test_a_worker_killed_mid_run_is_retried_on_another_and_graded_once_and_a_drained_one_leaves(tmp_path, postgres_url, service_answers):
     server = start_live_server(tmp_path / "server", postgres_url, service_answers, **SERVER)
     first = start_worker(tmp_path / "worker-a", postgres_url, service_answers)
     second = start_worker(tmp_path / "worker-b", postgres_url, service_answers)
@@ -94,12 +94,18 @@ def test_a_worker_killed_mid_run_is_retried_on_another_and_graded_once(tmp_path,
             assert view["state"] == "done" and view["score"] == view["max_score"] > 0, view
             runs = staff.get(f"/submissions/{submission}/runs").json()["runs"]
             assert [(r["attempt"], r["status"]) for r in runs] == [(1, "grader error"), (2, "done")], runs
-            assert "stopped heartbeating" in runs[0]["error"]
+            assert f"the worker {running[0]} stopped while this attempt ran" in runs[0]["error"]
             assert runs[1]["worker"] != running[0]  # graded by the worker that lived
             # the Procrastinate job of the killed attempt is closed, the retry's succeeded
             jobs = sql(postgres_url, "SELECT status FROM procrastinate_jobs WHERE task_name = 'dlsys.grade_run' "
                                      "ORDER BY id")
             assert [status for (status,) in jobs] == ["failed", "succeeded"], jobs
+        survivor = second if pid == first.process.pid else first
+        survivor.process.terminate()  # a drain: nothing running, so it leaves at once
+        assert survivor.process.wait(30) == 0, survivor.said()[-2000:]
+        assert "draining" in survivor.said()
+        names = [name for (name,) in sql(postgres_url, "SELECT name FROM workers")]
+        assert names == [running[0]], names  # the killed one's row stays, silent; the drained one left
     finally:
         stop_all(server.process, first.process, second.process)
 

@@ -51,7 +51,7 @@ def test_a_run_of_a_silent_worker_is_retried_and_its_late_result_refused(make_ap
         runs = session.query(GradingRun).order_by(GradingRun.id).all()
         assert [(r.submission_id, r.attempt, r.status) for r in runs] == [
             (first, 1, "grader error"), (second, 1, "running"), (first, 2, "queued")]
-        assert "silent:1:b stopped heartbeating" in runs[0].error
+        assert "the worker silent:1:b stopped while this attempt ran (its heartbeat stopped)" in runs[0].error
     assert not queue.finish(factory, token_silent, result={}, score=1, max_score=1, sandbox="local",
                             build_log_tail=None, seconds=1)  # it comes back late: refused
 
