@@ -10,7 +10,8 @@ retried on a connection error), against each configuration:
 
 It prints, per configuration: accepted, graded, duplicates (a key with two submissions, or a
 submission graded twice: must be 0), lost (an accepted upload without a submission or left
-ungraded once the queue drained: must be 0), submit latency p50/p99 (ms), grading throughput
+ungraded once the queue drained: must be 0; an upload refused with an error status is neither
+accepted nor lost, and the refusals are printed below the table), submit latency p50/p99 (ms), grading throughput
 (submissions per minute, first upload to last result) and the time to drain the queue. All of
 it on loopback, in the local sandbox (bubblewrap); the reference answers are published first.
 Bounded: `--time-limit` seconds of grading per configuration at most (what is left is "lost").
@@ -73,7 +74,7 @@ def burst(server, submissions: int, clients: int, time_limit: float, database_ur
                                                  timeout=60).json()["created"]]
     kinds = archives()
     plan = [(tokens[n % clients], *kinds[n % len(kinds)], uuid.uuid4().hex) for n in range(submissions)]
-    latencies, accepted, lock = [], {}, threading.Lock()
+    latencies, accepted, refused, lock = [], {}, [], threading.Lock()
     start = threading.Barrier(clients)
 
     def client(number: int) -> None:
@@ -94,6 +95,8 @@ def burst(server, submissions: int, clients: int, time_limit: float, database_ur
                         latencies.append(time.perf_counter() - began)
                         if answer.status_code in (200, 201):
                             accepted[key] = answer.json()["submission"]
+                        else:
+                            refused.append(f"{answer.status_code} {answer.text[:120]}")
                     break
 
     began = time.monotonic()
@@ -123,7 +126,8 @@ def burst(server, submissions: int, clients: int, time_limit: float, database_ur
     lost = sum(1 for key in accepted if key not in per_key) + sum(1 for s in set(accepted.values()) if s not in graded)
     return {"accepted": len(accepted), "graded": len(graded), "duplicates": duplicates, "lost": lost,
             "p50": percentile(latencies, 0.5) * 1e3, "p99": percentile(latencies, 0.99) * 1e3,
-            "throughput": len(graded) / (drained / 60), "burst": burst_seconds, "drain": drained}
+            "throughput": len(graded) / (drained / 60), "burst": burst_seconds, "drain": drained,
+            "refused": refused}
 
 
 def run_postgresql(answers: Path, args) -> dict:
@@ -180,6 +184,9 @@ def main() -> None:
     for name, r in results.items():
         print(f"{name:<14}{r['accepted']:>9}{r['graded']:>8}{r['duplicates']:>5}{r['lost']:>6}{r['p50']:8.1f}"
               f"{r['p99']:8.1f}{r['throughput']:9.1f}{r['burst']:9.1f}{r['drain']:9.1f}")
+    for name, r in results.items():
+        for answer in sorted(set(r["refused"])):
+            print(f"{name}: refused {r['refused'].count(answer)}x: {answer}")
     shutil.rmtree(answers, ignore_errors=True)
 
 
