@@ -1,4 +1,4 @@
-"""`dlsys` verbs for running the grading service: serve, db."""
+"""`dlsys` verbs for running the grading service: serve, worker, db."""
 from __future__ import annotations
 
 import sys
@@ -46,6 +46,41 @@ def serve_command(
     # submission keeps a stream open for as long as it waits, which would hold the stop forever
     uvicorn.run(create_app(service), host=host, port=port, log_level="info",
                 timeout_graceful_shutdown=STOP_WAITS_SECONDS)
+
+
+@app.command("worker", rich_help_panel=PANEL)
+@user_errors
+def worker_command(
+    queues: Annotated[str, typer.Option(help="Queues to serve, comma-separated: cpu, gpu (gpu needs a GPU here).")]
+    = "cpu,gpu",
+    concurrency: Annotated[int, typer.Option(min=1, help="Grading runs at a time (GPU runs: one per GPU).")] = 1,
+):
+    """Grade on this host: take grading requests from the service's PostgreSQL (DLSYS_DATABASE_URL).
+
+    SIGTERM (or Ctrl+C) drains it: the runs in progress finish, no new one is taken."""
+    from autograder.devtools.gpus import discover
+    from autograder.errors import DlsysError
+    from autograder.server.db.models import CPU, GPU
+    from autograder.server.settings import Settings
+    from autograder.worker.queue_worker import QueueWorker
+    from autograder.worker.readiness import choose_sandbox
+
+    settings = Settings()
+    if not settings.database.startswith("postgresql"):
+        raise DlsysError("dlsys worker needs the service's PostgreSQL: set DLSYS_DATABASE_URL="
+                         "postgresql+psycopg://user@host/dlsys (with SQLite, dlsys serve grades in its own process)")
+    wanted = [name.strip() for name in queues.split(",") if name.strip()]
+    unknown = sorted(set(wanted) - {CPU, GPU})
+    if not wanted or unknown:
+        raise DlsysError(f"--queues: unknown queue(s) {', '.join(unknown) or '(none given)'}; use cpu, gpu or cpu,gpu")
+    sandbox, no_sandbox = choose_sandbox(settings.sandbox, settings.allow_unsandboxed)
+    if sandbox is None:
+        raise DlsysError(no_sandbox)
+    found = discover(settings.fake_gpus)
+    print(f"GPUs: {', '.join(g.describe() for g in found.gpus) or 'none'} ({found.source})", flush=True)
+    worker = QueueWorker(settings, sandbox=sandbox, gpus=found.gpus, queues=wanted, concurrency=concurrency,
+                         say=lambda line: print(line, flush=True))
+    worker.run()
 
 
 @db_app.command("upgrade")

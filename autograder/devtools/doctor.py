@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from autograder.devtools.gpus import discover
 from autograder.devtools.native import NATIVE_MODULES
 from autograder.paths import REPO_ROOT
 
@@ -80,36 +81,10 @@ def check_cuda_compiler() -> Check:
 
 
 def list_gpus() -> tuple[list[str], str]:
-    """Names of the usable CUDA GPUs, and which probe found them (or why none is usable).
-
-    cuda-python is asked first when installed; otherwise the CUDA probe that our
-    own build compiles. Neither is required.
-    """
-    try:
-        from cuda.bindings import runtime as cudart  # cuda-python >= 12.6
-    except ImportError:
-        try:
-            from cuda import cudart  # older cuda-python
-        except ImportError:
-            cudart = None
-    if cudart is not None:
-        error, count = cudart.cudaGetDeviceCount()
-        if error != cudart.cudaError_t.cudaSuccess:
-            return [], f"cuda-python: {cudart.cudaGetErrorString(error)[1].decode()}"
-        names = []
-        for index in range(count):
-            _, prop = cudart.cudaGetDeviceProperties(index)
-            names.append(prop.name.decode() if isinstance(prop.name, bytes) else str(prop.name))
-        return names, "cuda-python"
-    try:
-        from autograder.devtools import _cuda_probe
-    except ImportError:
-        return [], "cuda-python is not installed and the CUDA probe is not built"
-    try:
-        return [f"{d['name']} (sm_{''.join(map(str, d['compute_capability']))}, "
-                f"{d['total_memory'] / 2**30:.0f} GiB)" for d in _cuda_probe.devices()], "CUDA probe"
-    except RuntimeError as exc:
-        return [], f"CUDA probe: {exc}"
+    """Descriptions of the usable CUDA GPUs, and which probe found them (or why none is usable):
+    devtools/gpus.py's discovery, which `dlsys worker` uses too."""
+    found = discover()
+    return [gpu.describe() for gpu in found.gpus], found.source
 
 
 def check_gpus() -> Check:

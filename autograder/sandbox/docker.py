@@ -86,8 +86,9 @@ def image_exists(image: str = GRADER_IMAGE, timeout: float = 5.0) -> bool:
 def container_options(job: Job, image: str = GRADER_IMAGE, gpu: bool = False) -> dict[str, Any]:
     """The keyword arguments of `client.containers.create` for `job` (a pure function).
 
-    `gpu`: give the container every GPU (only when the job needs one and the engine has
-    the NVIDIA runtime: `gpu_wanted`). Plain dicts stand for the SDK's Ulimit, LogConfig and
+    `gpu`: give the container the job's GPUs (`job.gpu_ids`, a worker's pin), or every GPU
+    when it names none (only when the job needs one and the engine has the NVIDIA runtime:
+    `gpu_wanted`). Plain dicts stand for the SDK's Ulimit, LogConfig and
     DeviceRequest types, which the SDK accepts as such.
     """
     limits = job.limits
@@ -121,8 +122,12 @@ def container_options(job: Job, image: str = GRADER_IMAGE, gpu: bool = False) ->
         "tty": False,
     }
     if gpu:
-        every_gpu = {"driver": "", "count": -1, "device_ids": [], "capabilities": [["gpu"]], "options": {}}
-        options["device_requests"] = [every_gpu]
+        if job.gpu_ids:
+            wanted = {"driver": "", "count": 0, "device_ids": list(job.gpu_ids), "capabilities": [["gpu"]],
+                      "options": {}}
+        else:
+            wanted = {"driver": "", "count": -1, "device_ids": [], "capabilities": [["gpu"]], "options": {}}
+        options["device_requests"] = [wanted]
     return options
 
 

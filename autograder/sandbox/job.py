@@ -61,6 +61,7 @@ class Job:
     limits: JobLimits = JobLimits()
     needs_gpu: bool = False
     env: dict[str, str] = field(default_factory=dict)
+    gpu_ids: tuple[str, ...] = ()  # the GPUs a worker pinned the job to; empty: every GPU there is
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """The running service's parts, made from the Settings: the database, the sandbox, the answers'
 readiness, the in-process workers. `dlsys serve` prepares it (migrations, a first course) before
 the app starts, so it can print the tokens; the app's lifespan starts and stops the workers.
+On SQLite those are worker/pool.py's threads; on PostgreSQL a queue-engine worker in a thread
+(worker/queue_worker.py, what `dlsys worker` runs on other hosts), or none with DLSYS_WORKERS=0.
 
 Two seams for tests, both left alone by `dlsys serve`: `sandbox=` grades in a given sandbox
 instead of the one the settings pick (a sandbox that fails simulates grader faults), and
@@ -12,9 +14,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from autograder.course.manifest import load_manifests
+from autograder.devtools.gpus import discover
 from autograder.server.db.migrate import upgrade
 from autograder.server.db.session import make_engine, session_factory, transaction
-from autograder.server.services import queue
+from autograder.server.services import queue, workers
 from autograder.server.services.course import Seeded, is_empty, seed_course
 from autograder.server.settings import Settings
 from autograder.worker.answers import publish_missing
@@ -38,6 +41,8 @@ class Service:
         else:
             self.sandbox, self.no_sandbox = sandbox, None
         self.pool: WorkerPool | None = None
+        self.queue_worker = None  # worker/queue_worker.QueueWorker on PostgreSQL
+        self.uses_engine = self.engine.dialect.name == "postgresql"
         self.prepared = False
 
     def prepare(self) -> Seeded | None:
@@ -52,7 +57,11 @@ class Service:
             if is_empty(session):
                 seeded = seed_course(session, load_manifests(), self.now(),
                                      due_days=self.settings.default_due_days, timezone=self.settings.course_timezone)
-        interrupted = queue.recover_interrupted(self.factory, self.settings.max_attempts)
+        if self.uses_engine:  # workers elsewhere may be grading: only the runs of silent ones are retried
+            interrupted = workers.retry_stalled(self.factory, self.settings.max_attempts,
+                                                self.settings.worker_stale_seconds)
+        else:
+            interrupted = queue.recover_interrupted(self.factory, self.settings.max_attempts)
         if interrupted:
             self.say(f"{interrupted} grading run(s) were interrupted by the last stop: queued again")
         self.prepared = True
@@ -74,6 +83,9 @@ class Service:
             return
         if self.sandbox.name == "plain":
             self.say("warning: grading with sandbox 'plain': student code runs WITHOUT isolation (trusted code only)")
+        if self.uses_engine:
+            self._start_queue_worker()
+            return
         self.pool = WorkerPool(self.factory, workers=self.settings.workers, sandbox=self.sandbox,
                                gpu=has_gpu(), readiness=self.readiness, archives=self.settings.archives,
                                answers=self.settings.answers, max_attempts=self.settings.max_attempts, say=self.say)
@@ -82,6 +94,21 @@ class Service:
             publish_missing(load_manifests(), self.sandbox, self.settings.answers, self.readiness, self.say,
                             self.wake)
         self.pool.start()
+
+    def _start_queue_worker(self) -> None:
+        """On PostgreSQL the server's own grading (DLSYS_WORKERS slots) is a queue-engine worker."""
+        if self.settings.workers <= 0:
+            self.say("grading by `dlsys worker` processes only (DLSYS_WORKERS=0)")
+            return
+        from autograder.worker.queue_worker import QueueWorker  # Procrastinate is imported on PostgreSQL only
+
+        self.queue_worker = QueueWorker(self.settings, sandbox=self.sandbox,
+                                        gpus=discover(self.settings.fake_gpus).gpus, queues=["cpu", "gpu"],
+                                        concurrency=self.settings.workers, readiness=self.readiness, say=self.say)
+        if self.settings.publish_on_start:
+            publish_missing(load_manifests(), self.sandbox, self.settings.answers, self.readiness, self.say,
+                            self.wake)
+        self.queue_worker.start()
 
     def publish(self, homework: str) -> str | None:
         """Publish one homework's answers again in the background; the reason it cannot, else None."""
@@ -93,6 +120,8 @@ class Service:
         return None
 
     def wake(self) -> None:
+        if self.uses_engine:  # the queue engine notifies its workers itself
+            return
         if self.pool is not None:
             self.pool.wake()
         elif self.prepared:  # no sandbox, no workers: the queued runs still say why they wait (claims none)
@@ -101,4 +130,6 @@ class Service:
     def stop(self) -> None:
         if self.pool is not None:
             self.pool.stop(timeout=5)
+        if self.queue_worker is not None:
+            self.queue_worker.stop(timeout=5)
         self.engine.dispose()

@@ -2,7 +2,9 @@
 
 Every default is the embedded one: a SQLite database and the archives under `DLSYS_HOME`
 (`.dlsys/` in the repository), in-process workers, the sandbox `auto` picks. PostgreSQL is one
-variable away: `DLSYS_DATABASE_URL=postgresql+psycopg://user@host/dlsys`.
+variable away: `DLSYS_DATABASE_URL=postgresql+psycopg://user@host/dlsys`; with it, grading
+requests go through the queue engine to `dlsys worker` processes (and `DLSYS_WORKERS` slots of
+the server's own, 0 for none).
 """
 from __future__ import annotations
 
@@ -38,6 +40,9 @@ class Settings(BaseSettings):
     default_due_days: int = Field(7, description="A seeded assignment is due this many days after the course starts.")
     course_timezone: str = Field("UTC", description="Deadlines and late days count in this time zone.")
     publish_on_start: bool = Field(True, description="Publish missing or stale reference answers in the background.")
+    worker_heartbeat_seconds: float = Field(5.0, description="How often a `dlsys worker` says it is alive.")
+    worker_stale_seconds: float = Field(30.0, description="A worker silent this long is presumed dead: runs retried.")
+    fake_gpus: str = Field("", description="Tests and demos: a GPU list (index:name:GiB,...) instead of the driver's.")
     answers_dir: Path | None = Field(None, description="Published answers; default <home>/answers.")
     session_secret: str = Field("", description="Signs the web pages' session cookies; empty: one kept in "
                                                 "<home>/session-secret, made on first use.")

@@ -79,3 +79,23 @@ def test_looping_benchmark_prints_a_row_per_submission():
     assert set(rows) == {"reference", "looping power_scalar", "3x compute"}, result.stdout
     assert rows["reference"][4].strip() == rows["3x compute"][4].strip() == "100/100", result.stdout
     assert "least headroom" in rows["3x compute"][6], result.stdout
+
+
+def test_deadline_benchmark_prints_both_configurations_with_nothing_lost():
+    import shutil
+
+    import pytest
+
+    if shutil.which("bwrap") is None:  # it grades in the local sandbox
+        pytest.skip("bubblewrap is not installed")
+    result = subprocess.run([sys.executable, "benchmarks/deadline.py", "--submissions", "4", "--clients", "2",
+                             "--workers", "2", "--time-limit", "300"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    if result.returncode != 0 and "PostgreSQL is not installed" in result.stderr + result.stdout:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()
+            if line.startswith(("postgresql ", "sqlite "))}
+    assert set(rows) == {"postgresql", "sqlite"}, result.stdout
+    for row in rows.values():  # accepted, graded, duplicates, lost
+        assert row[1:5] == ["4", "4", "0", "0"], result.stdout

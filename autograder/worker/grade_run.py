@@ -1,6 +1,7 @@
 """Grading one claimed run: the job function every worker runs.
 
-The archive is read from the content-addressed store, graded by `grading.grade.grade` in the
+The archive is read from the content-addressed store (copied there from the database first on
+a worker host that lacks it), graded by `grading.grade.grade` in the
 worker's sandbox against the published answers, and the result stored under the run's
 attempt token. Progress (building, then case k of n) is written as it comes, at most a few
 times a second. Any exception is a grader fault: the attempt becomes a grader error and the
@@ -22,7 +23,7 @@ from autograder.grading.reports import to_json
 from autograder.grading.sandboxes import Sandbox
 from autograder.server.db.models import GradingRun
 from autograder.server.services import queue
-from autograder.server.services.archives import archive_path
+from autograder.server.services.archives import local_archive
 
 
 class Progress:
@@ -64,7 +65,7 @@ def grade_claimed(factory: sessionmaker[Session], run_id: int, token: str, *, sa
             homework, sha256 = run.submission.assignment.homework, run.submission.archive_sha256
         manifest = load_manifest(homework)
         progress = Progress(factory, token)
-        result = grade(manifest, archive_path(archives, sha256), sandbox, gpu=gpu, answers_folder=answers,
+        result = grade(manifest, local_archive(factory, archives, sha256), sandbox, gpu=gpu, answers_folder=answers,
                        on_start=progress.on_start, on_record=progress.on_record)
         build_log = (result.build or {}).get("log")
         return queue.finish(factory, token, result=to_json(result, manifest), score=result.score,

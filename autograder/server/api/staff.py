@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from autograder.server.api.deps import Db, StaffUser, TheService
 from autograder.server.db.models import Assignment
-from autograder.server.services import assignments, grades, regrades
+from autograder.server.services import assignments, grades, regrades, workers
 from autograder.server.services.accounts import import_roster
 from autograder.server.services.errors import BadRequest
 from autograder.server.services.submissions import assignment_for, visible_submission
@@ -138,8 +138,9 @@ def regrade_progress(homework: str, _: StaffUser, db: Db):
 
 @router.get("/queue")
 def queue_view(_: StaffUser, db: Db, service: TheService):
-    """What waits and why, what runs and where, and the grader errors of the last attempts."""
-    return regrades.queue_view(db, service.waiting_reason)
+    """What waits and why, what runs and where, the grader errors of the last attempts, and each
+    worker (host, GPUs, queues, current runs, last heartbeat)."""
+    return regrades.queue_view(db, service.waiting_reason) | workers.overview(db, service.settings.worker_stale_seconds)
 
 
 @router.get("/submissions/{submission_id}/runs")

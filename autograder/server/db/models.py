@@ -6,6 +6,9 @@
     extensions      a later due date for one student on one assignment
     submissions     an archive (stored by content hash) a student sent; never deleted
     grading_runs    each attempt at grading a submission; a regrade adds one, never replaces one
+    archive_blobs   on PostgreSQL, each archive's bytes, for workers on other hosts
+    workers         `dlsys worker` processes (and a PostgreSQL `dlsys serve`'s own): host, GPUs,
+                    queues, heartbeat; what the staff's queue view shows and stale runs are judged by
 
 A submission's current result is its latest run that finished (`status == "done"`).
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -125,6 +128,7 @@ class GradingRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    capability: Mapped[str] = mapped_column(String(8), default="cpu", server_default="cpu")  # cpu, or gpu: CUDA runs
     sandbox: Mapped[str | None] = mapped_column(String(32), nullable=True)
     phase: Mapped[str | None] = mapped_column(String(16), nullable=True)  # building, running
     cases_done: Mapped[int] = mapped_column(Integer, default=0)
@@ -139,5 +143,33 @@ class GradingRun(Base):
     submission: Mapped[Submission] = relationship(back_populates="runs")
 
 
+class ArchiveBlob(Base):
+    """An archive's bytes by content hash (PostgreSQL only: workers elsewhere read them here)."""
+
+    __tablename__ = "archive_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Worker(Base):
+    """A grading worker process; its row says it is alive as long as `heartbeat_at` is recent."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)  # host:pid:..., what grading_runs.worker names
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    queues: Mapped[list] = mapped_column(JSON)  # ["cpu"] or ["cpu", "gpu"]
+    gpus: Mapped[list] = mapped_column(JSON)  # devtools.gpus.Gpu.as_json() of each
+    concurrency: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict] = mapped_column(JSON)  # homework -> suite hash of the answers it holds
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    draining: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 QUEUED, RUNNING, DONE, GRADER_ERROR = "queued", "running", "done", "grader error"
 STUDENT, STAFF = "student", "staff"
+CPU, GPU = "cpu", "gpu"  # queues: a GPU worker takes both, a CPU worker only the first

@@ -1,7 +1,10 @@
 """Engines and sessions: one engine per database URL, SQLite made fit for several threads.
 
 SQLite (the embedded default) gets WAL (readers do not wait for the writer), a busy timeout
-(a writer waits for another instead of failing) and foreign keys; PostgreSQL needs nothing.
+(a writer waits for another instead of failing) and foreign keys. Both get a pool as
+large as the server's request threads (40) times two: a request holds its own session while the
+upload's transaction takes a second connection, and a pool smaller than that stalls a burst of
+uploads until its 30 s timeout (see docs/scaling.md for PostgreSQL's max_connections).
 """
 from __future__ import annotations
 
@@ -16,10 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=70)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    # the same pool size as PostgreSQL's, for the same reason (a burst of uploads, two sessions each)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10,
+                           max_overflow=70)
 
     @event.listens_for(engine, "connect")
     def _pragmas(connection, _record):

@@ -1,6 +1,10 @@
 """Submission archives: checked with the grading core's safe-unpacking rules before anything is
 kept, then stored once by content hash (`<home>/archives/ab/abcd....tar.gz`), fsynced, so an
-accepted submission survives a crash and two identical uploads share one file."""
+accepted submission survives a crash and two identical uploads share one file.
+
+With PostgreSQL, workers run on other hosts with a database connection only: the archive is
+also kept in the database (`archive_blobs`, in the submission's transaction), and a worker
+copies it into its own store before grading (`local_archive`)."""
 from __future__ import annotations
 
 import hashlib
@@ -12,9 +16,14 @@ import tempfile
 import zlib
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, sessionmaker
+
 from autograder.course.manifest import Manifest
 from autograder.errors import DlsysError
 from autograder.grading.submission import unpack_submission
+from autograder.server.db.models import ArchiveBlob
 from autograder.server.services.errors import BadRequest
 
 UPLOAD_NAME = "submission.tar.gz"  # what a refusal calls the upload
@@ -83,3 +92,31 @@ def store_archive(archives: Path, upload: Path) -> tuple[str, int]:
     finally:
         os.close(folder)
     return sha256, size
+
+
+def keep_in_database(session: Session, sha256: str, archives: Path) -> None:
+    """The stored archive, also as a row (once per content), for workers on other hosts. Two
+    uploads of one archive at once both insert it: the second does nothing (PostgreSQL only)."""
+    if session.get(ArchiveBlob, sha256) is None:
+        session.execute(insert(ArchiveBlob).values(sha256=sha256, data=archive_path(archives, sha256).read_bytes())
+                        .on_conflict_do_nothing(index_elements=["sha256"]))
+
+
+def local_archive(factory: sessionmaker[Session], archives: Path, sha256: str) -> Path:
+    """The archive in this host's store, copied from the database first when it is not there."""
+    path = archive_path(archives, sha256)
+    if path.exists():
+        return path
+    with factory() as session:
+        data = session.scalar(select(ArchiveBlob.data).where(ArchiveBlob.sha256 == sha256))
+    if data is None:
+        raise DlsysError(f"archive {sha256} is neither in {archives} nor in the database")
+    with tempfile.NamedTemporaryFile(prefix="dlsys-archive-", delete=False) as scratch:
+        scratch.write(data)
+    try:
+        stored, _ = store_archive(archives, Path(scratch.name))
+    finally:
+        os.unlink(scratch.name)
+    if stored != sha256:
+        raise DlsysError(f"archive {sha256} in the database does not match its hash ({stored})")
+    return path

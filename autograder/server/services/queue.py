@@ -7,6 +7,10 @@ accepted only with the token of the run that is running, so a worker presumed de
 back late cannot overwrite anything. A grader fault (the sandbox failed, the worker crashed)
 ends the attempt as "grader error" and queues the next attempt, up to `max_attempts`; the last
 one stays a grader error for staff to see, and the student's submission is never scored 0 by it.
+
+With PostgreSQL each queued run is also a request of the queue engine (services/dispatch.py),
+written in the same transaction; a `dlsys worker` takes the request and claims its run here
+(`claim_run`). With SQLite the in-process workers poll with `claim`.
 """
 from __future__ import annotations
 
@@ -16,7 +20,19 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from autograder.server.db.models import DONE, GRADER_ERROR, QUEUED, RUNNING, Assignment, GradingRun, Submission
+from autograder.course.manifest import load_manifest
+from autograder.server.db.models import (
+    CPU,
+    DONE,
+    GPU,
+    GRADER_ERROR,
+    QUEUED,
+    RUNNING,
+    Assignment,
+    GradingRun,
+    Submission,
+)
+from autograder.server.services import dispatch
 
 NEW, REGRADE = 0, 1  # priorities: lower runs first
 
@@ -37,12 +53,66 @@ def storable(value):
     return value
 
 
-def enqueue(session: Session, submission: Submission, reason: str = "submission", *, attempt: int = 1) -> GradingRun:
-    run = GradingRun(submission=submission, reason=reason, priority=REGRADE if reason == "regrade" else NEW,
-                     attempt=attempt, token=secrets.token_hex(16), status=QUEUED, created_at=now())
+def capability(homework: str) -> str:
+    """The queue a homework's runs go to: `gpu` when its manifest has CUDA runs, else `cpu`."""
+    return GPU if "cuda" in load_manifest(homework).devices else CPU
+
+
+def enqueue(session: Session, submission: Submission, reason: str = "submission", *, attempt: int = 1,
+            priority: int | None = None) -> GradingRun:
+    """A new queued run of `submission` (and, on PostgreSQL, its request to the queue engine),
+    in the caller's transaction."""
+    if priority is None:
+        priority = REGRADE if reason == "regrade" else NEW
+    run = GradingRun(submission=submission, reason=reason, priority=priority, attempt=attempt,
+                     token=secrets.token_hex(16), status=QUEUED, created_at=now(),
+                     capability=capability(session.get(Assignment, submission.assignment_id).homework))
     session.add(run)
     session.flush()
+    if dispatch.uses_engine(session):
+        dispatch.defer_run(session, run)
     return run
+
+
+def claim_run(factory: sessionmaker[Session], run_id: int, worker: str) -> tuple[str, str, str] | None:
+    """Claim this one run for `worker` (the queue engine delivered its request): (token, homework,
+    capability), or None when it is not queued any more (graded, taken, a request delivered twice)."""
+    token = secrets.token_hex(16)
+    with factory() as session, session.begin():
+        taken = session.execute(
+            update(GradingRun).where(GradingRun.id == run_id, GradingRun.status == QUEUED)
+            .values(status=RUNNING, token=token, worker=worker, started_at=now(), waiting_reason=None,
+                    phase="building", cases_done=0, cases_total=0))
+        if taken.rowcount != 1:
+            return None
+        run = session.get(GradingRun, run_id)
+        return token, run.submission.assignment.homework, run.capability
+
+
+def homework_of(factory: sessionmaker[Session], run_id: int) -> str | None:
+    """The homework of a queued run; None when the run is not queued (any more)."""
+    with factory() as session:
+        return session.scalar(select(Assignment.homework).join(Submission).join(GradingRun)
+                              .where(GradingRun.id == run_id, GradingRun.status == QUEUED))
+
+
+def redefer_if_queued(factory: sessionmaker[Session], run_id: int) -> bool:
+    """A new request for a run still queued whose request was lost (its worker died holding it)."""
+    with factory() as session, session.begin():
+        run = session.get(GradingRun, run_id)
+        if run is None or run.status != QUEUED:
+            return False
+        dispatch.defer_run(session, run)
+        return True
+
+
+def wait(factory: sessionmaker[Session], run_id: int, reason: str, delay_seconds: float) -> None:
+    """The run stays queued with `reason`; its request comes back after `delay_seconds`."""
+    with factory() as session, session.begin():
+        run = session.get(GradingRun, run_id)
+        if run is not None and run.status == QUEUED:
+            run.waiting_reason = reason
+            dispatch.defer_run(session, run, delay_seconds=delay_seconds)
 
 
 def claim(factory: sessionmaker[Session], worker: str, can_take) -> tuple[int, str] | None:
@@ -98,7 +168,7 @@ def fail(factory: sessionmaker[Session], token: str, error: str, max_attempts: i
             return False
         run.status, run.finished_at, run.error, run.phase = GRADER_ERROR, now(), storable(error[-4000:]), None
         if run.attempt < max_attempts:
-            enqueue(session, run.submission, "retry", attempt=run.attempt + 1).priority = run.priority
+            enqueue(session, run.submission, "retry", attempt=run.attempt + 1, priority=run.priority)
         return True
 
 

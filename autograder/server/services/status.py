@@ -1,10 +1,12 @@
 """Where a submission is now, for the student's live status: queued (with its place in the
-queue and why it waits), building, running case k of n, done, or a grader error."""
+queue, an estimated start from the recent throughput, and why it waits), building, running case
+k of n, done, or a grader error."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from autograder.server.db.models import DONE, GRADER_ERROR, QUEUED, GradingRun, Submission
+from autograder.server.services import dispatch, workers
 from autograder.server.services.queue import position
 
 GRADER_ERROR_NOTE = ("the grader failed on this submission (a fault of ours, not of your code): it is not scored "
@@ -33,7 +35,13 @@ def status(session: Session, submission: Submission) -> dict:
     if run.status == GRADER_ERROR and result is not None:
         run = result
     if run.status == QUEUED:
-        view |= {"state": "queued", "position": position(session, run), "waiting": run.waiting_reason}
+        ahead = position(session, run)
+        start = workers.estimated_start(session, ahead)
+        waiting = run.waiting_reason
+        if dispatch.uses_engine(session):  # SQLite's in-process workers grade CUDA runs as "not graded"
+            waiting = workers.gpu_waiting_reason(session, run, workers.STALE_SECONDS) or waiting
+        view |= {"state": "queued", "position": ahead, "waiting": waiting,
+                 "estimated_start": start.isoformat() if start else None}
     elif run.status == DONE:
         view |= {"state": "done"}
     elif run.status == GRADER_ERROR:

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from autograder.course.manifest import load_manifest
 from autograder.server.db.models import DONE, GRADER_ERROR, STAFF, Assignment, Extension, GradingRun, Submission, User
-from autograder.server.services import deadlines
-from autograder.server.services.archives import check_archive, file_digest, store_archive
+from autograder.server.services import deadlines, dispatch
+from autograder.server.services.archives import check_archive, file_digest, keep_in_database, store_archive
 from autograder.server.services.course import course
 from autograder.server.services.errors import Conflict, Forbidden, NotFound, TooMany
 from autograder.server.services.queue import enqueue
@@ -103,6 +103,8 @@ def accept(factory: sessionmaker[Session], archives: Path, user_id: int, homewor
             check_limits(session, user, assignment, now, zone)
             files = check_archive(upload, load_manifest(homework))
             sha256, size = store_archive(archives, upload)  # on disk before the row that names it
+            if dispatch.uses_engine(session):  # workers on other hosts read it from the database
+                keep_in_database(session, sha256, archives)
             submission = Submission(user_id=user.id, assignment_id=assignment.id, created_at=now,
                                     archive_sha256=sha256, archive_size=size, files=files,
                                     idempotency_key=idempotency_key, late_days=deadlines.late_days(now, due, zone))

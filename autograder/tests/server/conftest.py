@@ -22,15 +22,9 @@ root); where it is not installed those runs skip saying so, unless DLSYS_REQUIRE
 """
 from __future__ import annotations
 
-import glob
-import os
-import pwd
 import shutil
-import subprocess
-import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,72 +35,22 @@ from live_service import (  # noqa: F401 (the tests import these from here)
     REPO,
     LiveServer,
     free_port,
+    new_postgres_database,
+    postgres_cluster,
     reference_archive,
     start_live_server,
+    start_worker,
     student_files,
     tar_bytes,
 )
 
 # ----------------------------------------------------------------------------- PostgreSQL
 
-def _postgres_unavailable(reason: str):
-    if os.environ.get("DLSYS_REQUIRE_POSTGRES") == "1":
-        pytest.fail(f"DLSYS_REQUIRE_POSTGRES=1, but {reason}")
-    pytest.skip(f"{reason} (DLSYS_REQUIRE_POSTGRES=1 makes this a failure)")
-
-
-def _postgres_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
-    """A PostgreSQL cluster of its own on 127.0.0.1 (trust auth, user `dlsys`); its base URL."""
-    initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        _postgres_unavailable("PostgreSQL is not installed (apt-get install postgresql)")
-    # not under pytest's own temporary folder, which only its owner may enter
-    root = Path(tempfile.mkdtemp(prefix="dlsys-postgres-"))
-    data, sockets = root / "data", root / "sockets"
-    sockets.mkdir()
-    as_user = []
-    if os.geteuid() == 0:  # initdb refuses root: the cluster belongs to the postgres user
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            _postgres_unavailable("running as root and there is no postgres user to own the cluster")
-        shutil.chown(root, "postgres")
-        shutil.chown(sockets, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    made = subprocess.run(as_user + [initdb, "-D", str(data), "-U", "dlsys", "--auth=trust", "-E", "UTF8"],
-                          capture_output=True, text=True)
-    if made.returncode != 0:
-        _postgres_unavailable(f"initdb failed: {made.stderr[-500:]}")
-    port = free_port()
-    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
-    started = subprocess.run(as_user + [pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"],
-                             capture_output=True, text=True)
-    if started.returncode != 0:
-        _postgres_unavailable(f"pg_ctl start failed: {started.stderr[-500:]} {(root / 'log').read_text()[-500:]}")
-    try:
-        yield f"postgresql+psycopg://dlsys@127.0.0.1:{port}"
-    finally:
-        subprocess.run(as_user + [pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def new_postgres_database(base_url: str) -> str:
-    import psycopg
-
-    name = f"dlsys_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base_url.replace("postgresql+psycopg://", "postgresql://") + "/postgres",
-                         autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return f"{base_url}/{name}"
+    """The session's PostgreSQL cluster; its base URL (tests make databases of their own in it)."""
+    with postgres_cluster() as cluster:
+        yield cluster.url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -126,7 +70,7 @@ def service_settings(home: Path, database_url: str, answers: Path, **overrides):
 
     shutil.copytree(answers, home / "answers", dirs_exist_ok=True)
     values = dict(home=home, database_url=database_url, sandbox="local", workers=1, publish_on_start=False,
-                  rate_limit_per_minute=100_000)
+                  rate_limit_per_minute=100_000, worker_heartbeat_seconds=1, worker_stale_seconds=8)
     return Settings(**(values | overrides))
 
 
