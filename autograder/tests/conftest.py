@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import textwrap
 import threading
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import Job, JobLimits
 from live_service import live_server, module_live_server, service_answers  # noqa: F401 (fixtures of every test folder)
+from sandbox_jobs import IS_ROOT, make_job, marker, run_code  # noqa: F401 (the sandbox tests import these from here)
 
 
 class FileServer:
@@ -216,28 +214,6 @@ def copy_student_files(homework, folder):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(manifest.root / name, folder / name)
     return folder
-
-
-# ----------------------------------------------------------------------------- sandbox jobs
-
-IS_ROOT = os.geteuid() == 0
-
-
-def make_job(folder: Path, code: str, args: tuple[str, ...] = (), **limits) -> Job:
-    """A job folder holding x.py, run as `python3 /job/x.py ARGS`."""
-    job_dir = folder / f"job-{uuid.uuid4().hex[:8]}"
-    job_dir.mkdir(parents=True)
-    (job_dir / "x.py").write_text(textwrap.dedent(code))
-    return Job(job_dir, ("python3", "/job/x.py", *args), JobLimits(**limits))
-
-
-def run_code(sandbox, folder: Path, code: str, args=(), on_line=None, **limits):
-    """Run `code` as a job in `sandbox` (see make_job)."""
-    return sandbox.run(make_job(folder, code, args, **limits), on_line=on_line)
-
-
-def marker() -> str:
-    return f"dlsys-sandbox-test-{uuid.uuid4().hex}"
 
 
 # ----------------------------------------------------------------------------- a toy suite

@@ -6,7 +6,7 @@ import time
 from autograder.sandbox import Job
 from autograder.sandbox.docker import container_options
 from autograder.worker.gpu_slots import GpuSlots, PinnedSandbox
-from conftest import make_job
+from sandbox_jobs import make_job
 
 
 def test_each_gpu_serves_one_job_at_a_time():
