@@ -1,26 +1,37 @@
 """The benchmarks run: a smoke test of each one that has a quick mode (figures are never asserted)."""
 import importlib.util
+import shutil
 import subprocess
 import sys
+
+import pytest
 
 from autograder.paths import REPO_ROOT
 
 
-def test_ndarray_benchmark_prints_every_table_with_ratios():
-    result = subprocess.run([sys.executable, "benchmarks/ndarray.py", "--quick", "--device", "cpu"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+def run_benchmark(script: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python benchmarks/<script> args...` from the repository root; fails the test on a non-zero exit."""
+    result = subprocess.run([sys.executable, f"benchmarks/{script}", *args],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def needs_bubblewrap() -> None:
+    """The service benchmarks grade in the local sandbox."""
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed")
+
+def test_ndarray_benchmark_prints_every_table_with_ratios():
+    result = run_benchmark("ndarray.py", "--quick", "--device", "cpu")
     for title in ["matmul, float32 (GFLOP/s)", "elementwise", "reductions", "compact"]:
         assert title in result.stdout, result.stdout
     matmul_rows = [line for line in result.stdout.splitlines() if line.startswith("A @ B")]
     assert len(matmul_rows) == 2 and all(line.rstrip().endswith("x") for line in matmul_rows), result.stdout
 
 
-
 def test_models_benchmark_prints_a_row_for_every_model_on_every_device():
-    result = subprocess.run([sys.executable, "benchmarks/models.py", "--quick", "--device", "all"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_benchmark("models.py", "--quick", "--device", "all")
     lines = result.stdout.splitlines()
     assert any(line.startswith("CPU: ms per training step") for line in lines), result.stdout
     assert any(line.startswith("CUDA: ms per training step") or line.startswith("cuda: ") for line in lines), \
@@ -36,9 +47,7 @@ def test_models_benchmark_prints_a_row_for_every_model_on_every_device():
 
 
 def test_mlp_resnet_benchmark_prints_time_ratio_and_memory_for_each_library():
-    result = subprocess.run([sys.executable, "benchmarks/hw2_mlp_resnet.py", "--epochs", "1"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_benchmark("hw2_mlp_resnet.py", "--epochs", "1")
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()
             if line.startswith(("needle (hw2)", "torch "))}
     assert "needle" in rows, result.stdout
@@ -48,16 +57,9 @@ def test_mlp_resnet_benchmark_prints_time_ratio_and_memory_for_each_library():
 
 
 def test_service_benchmark_prints_latency_and_grading_tables():
-    import shutil
-
-    if shutil.which("bwrap") is None:  # it grades in the local sandbox
-        import pytest
-
-        pytest.skip("bubblewrap is not installed")
-    result = subprocess.run([sys.executable, "benchmarks/service.py", "--clients", "2", "--requests", "2",
-                             "--repeat", "1", "--homeworks", "hw1"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    needs_bubblewrap()
+    result = run_benchmark("service.py", "--clients", "2", "--requests", "2", "--repeat", "1", "--homeworks", "hw1",
+                           timeout=600)
     lines = result.stdout.splitlines()
     assert any(line.startswith("submit (hw1 reference, POST)") for line in lines), result.stdout
     assert any(line.startswith("status (GET /submissions/{id})") for line in lines), result.stdout
@@ -65,15 +67,8 @@ def test_service_benchmark_prints_latency_and_grading_tables():
 
 
 def test_looping_benchmark_prints_a_row_per_submission():
-    import shutil
-
-    if shutil.which("bwrap") is None:  # it grades in the local sandbox
-        import pytest
-
-        pytest.skip("bubblewrap is not installed")
-    result = subprocess.run([sys.executable, "benchmarks/looping.py", "--sandbox", "local", "--cpus", "2", "--slow"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    needs_bubblewrap()
+    result = run_benchmark("looping.py", "--sandbox", "local", "--cpus", "2", "--slow", timeout=600)
     rows = {line.split("|")[3].strip(): line.split("|") for line in result.stdout.splitlines()
             if line.startswith("| local | 2 |")}
     assert set(rows) == {"reference", "looping power_scalar", "3x compute"}, result.stdout
@@ -82,12 +77,7 @@ def test_looping_benchmark_prints_a_row_per_submission():
 
 
 def test_deadline_benchmark_prints_both_configurations_with_nothing_lost():
-    import shutil
-
-    import pytest
-
-    if shutil.which("bwrap") is None:  # it grades in the local sandbox
-        pytest.skip("bubblewrap is not installed")
+    needs_bubblewrap()
     result = subprocess.run([sys.executable, "benchmarks/deadline.py", "--submissions", "4", "--clients", "2",
                              "--workers", "2", "--time-limit", "300"],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
