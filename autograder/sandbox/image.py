@@ -10,15 +10,14 @@ from __future__ import annotations
 import collections
 import importlib.metadata
 import os
-import platform
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Callable
 
+from autograder.deploy.wheelhouse import pip_download
 from autograder.errors import DlsysError
 from autograder.sandbox.docker import GRADER_IMAGE, engine_client
 
@@ -26,9 +25,7 @@ BASE_IMAGE = "local/debian:bookworm"
 DOCKER_DIR = Path(__file__).resolve().parents[2] / "docker"
 PYTHON_VERSION = "3.11"  # python3 of BASE_IMAGE (Debian bookworm)
 WHEEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlsys" / "wheels"
-# The wheel platforms asked for: manylinux_2_28 down to manylinux2014 (glibc 2.17), i.e.
-# wheels that run on any base with glibc >= 2.28 (Debian 10+, Ubuntu 20.04+).
-_MANYLINUX = tuple(f"manylinux_2_{minor}" for minor in range(28, 16, -1)) + ("manylinux2014",)
+_pip_download = pip_download  # the download grader_wheels uses (tests put a stand-in here)
 
 
 def _host_version(name: str) -> str | None:
@@ -36,19 +33,6 @@ def _host_version(name: str) -> str | None:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def _pip_download(requirements: list[str], python_version: str, dest: Path) -> tuple[int, str]:
-    """Run the host's pip download of binary wheels for the image's platform and Python;
-    (exit status, output)."""
-    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine().lower())
-    command = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--python-version", python_version,
-               "--implementation", "cp", "--dest", str(dest), "--no-input", "--disable-pip-version-check"]
-    for tag in _MANYLINUX:
-        command += ["--platform", f"{tag}_{arch}"]
-    done = subprocess.run(command + requirements, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
-    return done.returncode, done.stdout
 
 
 def grader_wheels(
@@ -120,7 +104,7 @@ def prepare_build_context(
     the next while nothing changed (same content and mode; docker's cache ignores mtimes),
     so a rebuild reuses every layer."""
     context = Path(context)
-    shutil.copytree(DOCKER_DIR, context, ignore=shutil.ignore_patterns("wheels", "__pycache__"), dirs_exist_ok=True)
+    shutil.copytree(DOCKER_DIR, context, ignore=shutil.ignore_patterns("wheels", "__pycache__", ".env"), dirs_exist_ok=True)
     wheels = context / "wheels"
     wheels.mkdir()
     for wheel in grader_wheels(python_version, cache, progress):
