@@ -99,7 +99,7 @@ def test_stack_grades_from_a_clean_clone_and_survives_a_worker_kill(stack_ready,
         moment = time.monotonic()
         run(dlsys + ["server-image", "--tag", tags["server"], "--postgres", tags["postgres"]], clone, env)
         timings["server+postgres"] = time.monotonic() - moment
-        for name, tag in tags.items():
+        for tag in tags.values():
             print(f"image {tag}: {image_size_mb(tag):.0f} MB")
         print("build seconds: " + ", ".join(f"{name} {seconds:.0f}" for name, seconds in timings.items()))
 
