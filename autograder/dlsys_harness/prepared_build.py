@@ -47,14 +47,19 @@ def project_key(project: Path, cuda: bool) -> str:
 def use_prepared(project: Path, build_dir: Path, cuda: bool, prepared: Path = PREPARED_DIR) -> Path | None:
     """Copy the prepared tree matching `project` into `build_dir` and return it; None (and
     nothing copied) when there is none, when `build_dir` already holds something, or when the
-    tree was configured for other folders than `project` and `build_dir`."""
-    tree = prepared / project_key(project, cuda)
-    cache = tree / "CMakeCache.txt"
-    if not cache.is_file() or (build_dir.exists() and any(build_dir.iterdir())):
+    tree was configured for other folders than `project` and `build_dir`, or could not be
+    copied (then `build_dir` is removed again: the configure starts from scratch)."""
+    try:
+        tree = prepared / project_key(project, cuda)
+        cache = tree / "CMakeCache.txt"
+        if not cache.is_file() or (build_dir.exists() and any(build_dir.iterdir())):
+            return None
+        if cache_folders(cache) != (str(project), str(build_dir)):
+            return None
+        shutil.copytree(tree, build_dir, symlinks=True, dirs_exist_ok=True)
+    except OSError:  # unreadable, or the job's scratch space is full: the prepared tree is only a shortcut
+        shutil.rmtree(build_dir, ignore_errors=True)
         return None
-    if cache_folders(cache) != (str(project), str(build_dir)):
-        return None
-    shutil.copytree(tree, build_dir, symlinks=True, dirs_exist_ok=True)
     return tree
 
 

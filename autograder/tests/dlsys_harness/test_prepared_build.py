@@ -7,6 +7,7 @@ student's source builds it through run.build.
 """
 import ctypes
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -120,3 +121,14 @@ def test_a_build_folder_that_holds_something_is_left_alone(tmp_path):
     (work / "build" / "mine").write_text(json.dumps({}))
     assert use_prepared(project, work / "build", False, prepared) is None
     assert sorted(path.name for path in (work / "build").iterdir()) == ["mine"]
+
+
+def test_a_prepared_tree_that_cannot_be_copied_is_skipped(tmp_path):
+    work, prepared = tmp_path / "work", tmp_path / "prepared"
+    prepared.mkdir()
+    tree = prepare(work, prepared)
+    os.mkfifo(tree / "CMakeFiles" / "a-fifo")  # copytree copies the rest, then fails on it
+    project = handout(work / "hw", source=STUDENT)
+    assert use_prepared(project, work / "build", False, prepared) is None
+    assert not (work / "build").exists()  # nothing half-copied is left behind
+    assert run_build(work, prepared, tmp_path)["prepared"] is False
