@@ -1,15 +1,20 @@
 # The grader image: where every graded job runs under DockerSandbox
 # (autograder/sandbox/docker.py). It holds tools only: python3 (a venv at /opt/venv, first
 # on PATH) with numpy and pybind11 at the grader host's versions, plus cmake, make, g++ and
-# the Python headers to build the student's native code. No source of this repository is
-# copied in: the job folder (handout + student files + hidden suite) is bind-mounted
-# read-only at /job for each job, and /work is a fresh tmpfs.
+# the Python headers to build the student's native code, and what never changes between
+# submissions: CMake's configure of each handout with native modules, run once here by
+# prepare_builds.py and kept in /opt/dlsys/cmake/<key> (the harness's prepared_build.py copies
+# the matching tree into a job's build folder, so a job compiles only the student's files;
+# pybind11's headers come with its wheel). No source of this repository is copied in (of a
+# handout, only its CMake files, with empty module sources): the job folder (handout +
+# student files + hidden suite) is bind-mounted read-only at /job for each job, and /work is
+# a fresh tmpfs.
 #
 # Build it with `dlsys grader-image` (build_grader_image() in autograder/sandbox/image.py), not
 # with a bare `docker build`: it makes the build context (a copy of this docker/ folder plus
-# wheels/, filled on the host by `pip download --only-binary=:all: --platform manylinux...
-# --python-version PY` of pip, numpy==<host numpy> and pybind11==<host pybind11>, cached in
-# ~/.cache/dlsys/wheels/PY).
+# prepared-builds/, the handouts' CMake files, and wheels/, filled on the host by `pip download
+# --only-binary=:all: --platform manylinux... --python-version PY` of pip, numpy==<host numpy>
+# and pybind11==<host pybind11>, cached in ~/.cache/dlsys/wheels/PY).
 # Why wheels: build containers do not reach the package index (no host certificate setup),
 # and Debian's python3-numpy is 1.24, whose scalar promotion differs from numpy 2's
 # (NEP 50: np.float32(1) / 3 is float64 there, float32 here), so graded dtypes would differ.
@@ -50,6 +55,16 @@ RUN python3 -c "import numpy, pybind11; print('numpy', numpy.__version__, 'pybin
 
 # Mount points: the sandbox mounts the job folder read-only at /job and a tmpfs at /work.
 RUN mkdir -p /job /work && chmod 0755 /job && chmod 1777 /work
+
+# What never changes between submissions: CMake's configure of each handout (compiler, Python,
+# pybind11, OpenMP, flag probes), run once here at the job's own paths (/work/hw into
+# /work/build, which the job's tmpfs hides) and kept in /opt/dlsys/cmake/<key>. Only the
+# handouts' CMake files and empty module sources come in; /work is left empty.
+COPY prepared-builds/ /tmp/prepared-builds/
+COPY prepare_builds.py /tmp/prepare_builds.py
+RUN python3 /tmp/prepare_builds.py /tmp/prepared-builds /opt/dlsys/cmake \
+ && rm -rf /tmp/prepared-builds /tmp/prepare_builds.py \
+ && test -z "$(ls -A /work)"
 
 USER 65534:65534
 ENV HOME=/work

@@ -14,6 +14,7 @@ from autograder.devtools.doctor import list_gpus
 from autograder.dlsys_harness.protocol import RecordKind
 from autograder.grading import reports
 from autograder.grading.grade import grade
+from autograder.grading.job_folder import handout_builds
 from autograder.grading.publish import publish
 from autograder.grading.scoring import PASSED, GradeResult
 from autograder.sandbox import GRADER_IMAGE, build_grader_image, pick_sandbox
@@ -30,11 +31,12 @@ AnswersOption = Annotated[Optional[Path], typer.Option("--answers-dir", help="Wh
 def grader_image_command(
     base: Annotated[str, typer.Option(help="Base image: an NVIDIA CUDA devel image in production; local/debian:bookworm where there is no registry.")] = "local/debian:bookworm",
     python_version: Annotated[str, typer.Option(help="The base image's python3 as MAJOR.MINOR (3.11 for Debian bookworm).")] = "3.11",
+    tag: Annotated[str, typer.Option(help="The image's tag: the Docker sandbox runs $DLSYS_GRADER_IMAGE, else dlsys-grader:latest.")] = GRADER_IMAGE,
 ):
     """Build the Docker grader image from docker/grader.Dockerfile (a fast no-op when nothing changed)."""
-    image_id = build_grader_image(base=base, python_version=python_version,
+    image_id = build_grader_image(base=base, tag=tag, python_version=python_version, handouts=handout_builds(),
                                   progress=lambda line: err_console.print(line, highlight=False, markup=False))
-    console.print(f"Built {GRADER_IMAGE} ({image_id[:19]}) on {base}")
+    console.print(f"Built {tag} ({image_id[:19]}) on {base}")
 
 
 @app.command("publish", rich_help_panel=PANEL)

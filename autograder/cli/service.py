@@ -1,4 +1,4 @@
-"""`dlsys` verbs for running the grading service: serve, worker, db."""
+"""`dlsys` verbs for running the grading service: serve, worker, db, server-image."""
 from __future__ import annotations
 
 import sys
@@ -94,3 +94,26 @@ def db_upgrade_command():
     settings.home.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database)
     console.print(f"database {settings.database_shown} is at the newest schema", highlight=False)
+
+
+@app.command("server-image", rich_help_panel=PANEL)
+@user_errors
+def server_image_command(
+    base: Annotated[str, typer.Option(help="Base image (its python3 must be --python-version).")] = "local/debian:bookworm",
+    python_version: Annotated[str, typer.Option(help="The base image's python3 as MAJOR.MINOR.")] = "3.11",
+    tag: Annotated[str, typer.Option(help="The server image's tag (DLSYS_IMAGE in docker/.env).")] = "dlsys-server:latest",
+    postgres: Annotated[str, typer.Option(help="Also build PostgreSQL from Debian as this tag, for hosts without a "
+                                               "registry (DLSYS_POSTGRES_IMAGE in docker/.env).")] = "",
+):
+    """Build the image docker/compose.yaml runs the server and workers from (docker/server.Dockerfile)."""
+    from autograder.cli.console import err_console
+    from autograder.deploy.server_image import build_postgres_image, build_server_image
+
+    def show(line: str) -> None:
+        err_console.print(line, highlight=False, markup=False)
+
+    image_id = build_server_image(base=base, tag=tag, python_version=python_version, progress=show)
+    console.print(f"Built {tag} ({image_id[:19]}) on {base}", highlight=False)
+    if postgres:
+        image_id = build_postgres_image(base=base, tag=postgres, progress=show)
+        console.print(f"Built {postgres} ({image_id[:19]}) on {base}", highlight=False)

@@ -12,12 +12,13 @@ import json
 import shutil
 from pathlib import Path
 
-from autograder.course.manifest import Manifest
-from autograder.course.release import module_calls
+from autograder.course.manifest import Manifest, load_manifest
+from autograder.course.release import CMAKE_RULES, homework_modules, module_calls, release_files
 from autograder.course.tree import snapshot_files
 from autograder.dlsys_harness.protocol import JOB_DIR_VAR, JOB_FILE, Mode
 from autograder.errors import DlsysError
-from autograder.paths import REPO_ROOT
+from autograder.paths import REPO_ROOT, homework_dirs
+from autograder.sandbox.image import HandoutBuild
 
 HARNESS_DIR = REPO_ROOT / "autograder" / "dlsys_harness"
 SUITES_DIR = REPO_ROOT / "autograder" / "suites"
@@ -67,6 +68,21 @@ def modules_to_build(project: Path, runs: list[tuple[str, str]]) -> list[str]:
     calls = module_calls(cmake.read_text()) if cmake.is_file() else []
     cuda = any(device == "cuda" for _, device in runs)
     return [call.name for call in calls if call.kind == "cpp" or cuda]
+
+
+def handout_builds(root: Path = REPO_ROOT) -> list[HandoutBuild]:
+    """The handouts whose configure the grader image prepares: every homework with a native
+    module, with its released CMake files and an empty file for each module source."""
+    builds = []
+    for folder in homework_dirs(root):
+        modules = homework_modules(folder.name, root)
+        if not modules:
+            continue
+        released = release_files(load_manifest(folder.name, root))
+        files = {name: released[name] for name in ("CMakeLists.txt", CMAKE_RULES)}
+        files |= {source: b"" for call in modules for source in call.sources}
+        builds.append(HandoutBuild(folder.name, files, cuda=any(call.kind == "cuda" for call in modules)))
+    return builds
 
 
 def prepare_job(manifest: Manifest, project: Path, dest: Path, *, mode: str, runs: list[tuple[str, str]] = (),

@@ -21,6 +21,7 @@ imports, `docker_available()` is False, and `pick_sandbox` falls back to the loc
 """
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -32,7 +33,8 @@ from autograder.errors import DlsysError
 from autograder.sandbox.job import JOB_DIR, WORK_DIR, Job, JobResult, job_env, ready_job_dir
 from autograder.sandbox.output import OutputCollector
 
-GRADER_IMAGE = "dlsys-grader:latest"
+# DLSYS_GRADER_IMAGE names another tag: a deployment (docker/compose.yaml) or a test building its own.
+GRADER_IMAGE = os.environ.get("DLSYS_GRADER_IMAGE") or "dlsys-grader:latest"
 SANDBOX_USER = "65534:65534"
 _DRAIN_SECONDS = 10.0  # how long to wait for the output stream to end after a kill
 

@@ -1,34 +1,51 @@
 """The Docker grader image: `docker/grader.Dockerfile` built on a base image, with wheels from this host.
 
 `build_grader_image` (what `dlsys grader-image` runs) fills a temporary build context with a
-copy of docker/ and the wheels of pip, numpy and pybind11 at this host's versions, then has
-the engine build it as `GRADER_IMAGE`, the image `DockerSandbox` runs every job in. Nothing
-of the repository's code (and so no reference solution) enters the image.
+copy of docker/, the wheels of pip, numpy and pybind11 at this host's versions and the build
+files of the handouts to prepare (`HandoutBuild`), then has the engine build it as
+`GRADER_IMAGE`, the image `DockerSandbox` runs every job in. Nothing of the repository's code
+(and so no reference solution) enters the image: of a handout, only its CMake files, which
+the image configures once (docker/prepare_builds.py; dlsys_harness/prepared_build.py).
 """
 from __future__ import annotations
 
 import collections
 import importlib.metadata
+import json
 import os
-import platform
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from autograder.deploy.wheelhouse import pip_download
+from autograder.dlsys_harness.prepared_build import configure_command, configure_key
 from autograder.errors import DlsysError
 from autograder.sandbox.docker import GRADER_IMAGE, engine_client
+from autograder.sandbox.job import WORK_DIR
 
 BASE_IMAGE = "local/debian:bookworm"
 DOCKER_DIR = Path(__file__).resolve().parents[2] / "docker"
 PYTHON_VERSION = "3.11"  # python3 of BASE_IMAGE (Debian bookworm)
 WHEEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlsys" / "wheels"
-# The wheel platforms asked for: manylinux_2_28 down to manylinux2014 (glibc 2.17), i.e.
-# wheels that run on any base with glibc >= 2.28 (Debian 10+, Ubuntu 20.04+).
-_MANYLINUX = tuple(f"manylinux_2_{minor}" for minor in range(28, 16, -1)) + ("manylinux2014",)
+_pip_download = pip_download  # the download grader_wheels uses (tests put a stand-in here)
+IMAGE_PYTHON = "/opt/venv/bin/python3"  # the venv grader.Dockerfile makes: the harness's sys.executable
+PREPARED_CONTEXT = "prepared-builds"  # the context's folder of handout build files to configure
+
+
+@dataclass(frozen=True)
+class HandoutBuild:
+    """A handout whose configure the image prepares: its build files and an empty file at each
+    native module source's path (a configure checks they exist, never reads them), as
+    {path inside the handout: contents}, and whether it declares CUDA modules (then the CUDA
+    configure is prepared too, on a base image with nvcc)."""
+
+    name: str
+    files: dict[str, bytes]
+    cuda: bool = False
 
 
 def _host_version(name: str) -> str | None:
@@ -36,19 +53,6 @@ def _host_version(name: str) -> str | None:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def _pip_download(requirements: list[str], python_version: str, dest: Path) -> tuple[int, str]:
-    """Run the host's pip download of binary wheels for the image's platform and Python;
-    (exit status, output)."""
-    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine().lower())
-    command = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--python-version", python_version,
-               "--implementation", "cp", "--dest", str(dest), "--no-input", "--disable-pip-version-check"]
-    for tag in _MANYLINUX:
-        command += ["--platform", f"{tag}_{arch}"]
-    done = subprocess.run(command + requirements, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
-    return done.returncode, done.stdout
 
 
 def grader_wheels(
@@ -114,20 +118,39 @@ def prepare_build_context(
     python_version: str = PYTHON_VERSION,
     cache: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    handouts: list[HandoutBuild] = (),
 ) -> Path:
     """Fill the empty or new folder `context` with the grader image's build context: a copy of
-    docker/ and wheels/ (see `grader_wheels`). The files are byte-identical from one call to
-    the next while nothing changed (same content and mode; docker's cache ignores mtimes),
-    so a rebuild reuses every layer."""
+    docker/, wheels/ (see `grader_wheels`) and prepared-builds/ (see `write_prepared_builds`).
+    The files are byte-identical from one call to the next while nothing changed (same
+    content and mode; docker's cache ignores mtimes), so a rebuild reuses every layer."""
     context = Path(context)
-    shutil.copytree(DOCKER_DIR, context, ignore=shutil.ignore_patterns("wheels", "__pycache__"), dirs_exist_ok=True)
+    ignored = shutil.ignore_patterns("wheels", PREPARED_CONTEXT, "__pycache__", ".env")
+    shutil.copytree(DOCKER_DIR, context, ignore=ignored, dirs_exist_ok=True)
     wheels = context / "wheels"
     wheels.mkdir()
     for wheel in grader_wheels(python_version, cache, progress):
         shutil.copyfile(wheel, wheels / wheel.name)
+    write_prepared_builds(context / PREPARED_CONTEXT, handouts)
     for path in [context, *context.rglob("*")]:
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
     return context
+
+
+def write_prepared_builds(folder: Path, handouts: list[HandoutBuild]) -> None:
+    """Lay out, in the new folder `folder`, one folder per configure the image prepares, named by
+    its key (`configure_key`): `hw/` (the files to put at /work/hw) and `configure.json`
+    (the harness's configure command at the job's paths, and whether it needs nvcc)."""
+    folder.mkdir()
+    for handout in handouts:
+        for cuda in (False, True) if handout.cuda else (False,):
+            entry = folder / configure_key(handout.files, cuda)
+            for name, data in handout.files.items():
+                (entry / "hw" / name).parent.mkdir(parents=True, exist_ok=True)
+                (entry / "hw" / name).write_bytes(data)
+            command = configure_command(Path(WORK_DIR, "hw"), Path(WORK_DIR, "build"), cuda, IMAGE_PYTHON)
+            description = {"handout": handout.name, "cuda": cuda, "command": command}
+            (entry / "configure.json").write_text(json.dumps(description, indent=1) + "\n")
 
 
 def build_grader_image(
@@ -136,6 +159,7 @@ def build_grader_image(
     progress: Callable[[str], None] | None = None,
     python_version: str = PYTHON_VERSION,
     wheel_cache: Path | None = None,
+    handouts: list[HandoutBuild] = (),
 ) -> str:
     """Build docker/grader.Dockerfile on `base` as `tag`; returns the image id.
 
@@ -148,7 +172,8 @@ def build_grader_image(
     for Python 3.10); the build fails with a clear message when it does not match.
     Wheels are cached in `wheel_cache` (default ~/.cache/dlsys/wheels). Progress lines go
     to `progress` (default: stderr). The wheel cache and Docker's layer cache make a
-    rebuild a fast no-op.
+    rebuild a fast no-op. The configure of each of `handouts` is prepared in the image, so a
+    job of that handout only builds the student's files.
     """
     show = progress or (lambda line: print(line, file=sys.stderr, flush=True))
     client = engine_client(timeout=600)
@@ -156,7 +181,7 @@ def build_grader_image(
     recent: collections.deque[str] = collections.deque(maxlen=6)  # the build's last lines, for an error
     try:
         with tempfile.TemporaryDirectory(prefix="dlsys-grader-context-") as context:
-            prepare_build_context(Path(context), python_version, wheel_cache, show)
+            prepare_build_context(Path(context), python_version, wheel_cache, show, handouts)
             for chunk in client.api.build(
                 path=context,
                 dockerfile="grader.Dockerfile",

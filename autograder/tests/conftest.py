@@ -142,11 +142,12 @@ def local_sandbox():
 
 @pytest.fixture(scope="session")
 def docker_sandbox():
+    from autograder.grading.job_folder import handout_builds
     from autograder.sandbox import DockerSandbox, build_grader_image, docker_available
 
     if not docker_available():
         _unavailable("no Docker engine answers")
-    build_grader_image(progress=lambda line: None)
+    build_grader_image(progress=lambda line: None, handouts=handout_builds())
     return DockerSandbox()
 
 

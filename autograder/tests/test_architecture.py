@@ -22,6 +22,8 @@ MUST_NOT_IMPORT = {
     # the service: routes and services never run grading themselves; the workers do
     "server": {"cli", "sandbox", "suites"},
     "worker": {"cli", "sandbox", "suites"},
+    # building images: from the repository and the host's pip, never from the code it deploys
+    "deploy": {"cli", "client", "course", "devtools", "grading", "sandbox", "server", "suites", "worker"},
 }
 # What the server may take from grading: the core's rules for unpacking an archive safely, which
 # it applies to an upload before anything is stored, and the result formats it serves (grading

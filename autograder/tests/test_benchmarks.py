@@ -89,3 +89,14 @@ def test_deadline_benchmark_prints_both_configurations_with_nothing_lost():
     assert set(rows) == {"postgresql", "sqlite"}, result.stdout
     for row in rows.values():  # accepted, graded, duplicates, lost
         assert row[1:5] == ["4", "4", "0", "0"], result.stdout
+
+
+def test_grader_build_benchmark_prints_the_configures_share(docker_sandbox):
+    result = subprocess.run([sys.executable, "benchmarks/grader_build.py", "--homeworks", "hw0", "--repeats", "1",
+                             "--image", docker_sandbox.image],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("hw0")]
+    assert len(rows) == 1 and rows[0][1:3] == ["build", "only"], result.stdout
+    configure, build, job = (float(figure) for figure in rows[0][3:6])
+    assert 0 <= configure <= build <= job and rows[0][6] == "True", result.stdout  # the image's prepared tree

@@ -31,7 +31,7 @@ def test_help_lists_the_verbs_by_audience():
         "Develop and check": {"demo", "test", "doctor", "data"},
         "Author the course": {"snapshots", "release"},
         "Grade": {"grader-image", "publish", "grade"},
-        "Service": {"serve", "worker", "db"},
+        "Service": {"serve", "worker", "db", "server-image"},
         "Student": {"login", "submit", "status", "results"},
     }
 

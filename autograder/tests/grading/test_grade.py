@@ -16,7 +16,7 @@ from autograder.course.regions import find_regions
 from autograder.course.release import release
 from autograder.grading.answers import load_answers
 from autograder.grading.grade import grade
-from autograder.grading.job_folder import suite_hash
+from autograder.grading.job_folder import handout_builds, suite_hash
 from autograder.grading.limits import case_time_limit
 from autograder.grading.scoring import NOT_GRADED
 from conftest import copy_student_files
@@ -59,6 +59,11 @@ def test_the_reference_gets_full_marks(homework, sandbox, published_answers):
     assert [(c.run, c.status, c.feedback) for c in graded(result) if c.status != "passed"] == []
     assert result.score == result.max_score == cpu_points(homework)
     assert result.job_stopped is None and result.notices == []
+    if homework in PREPARED:  # the grader image configured this handout at its build; nothing did locally
+        assert result.build["prepared"] == (sandbox.name == "docker"), result.build
+
+
+PREPARED = {build.name for build in handout_builds()}
 
 
 @pytest.mark.parametrize("homework", HOMEWORKS)

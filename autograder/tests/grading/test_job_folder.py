@@ -5,9 +5,11 @@ import pytest
 
 from autograder.course.manifest import load_manifest
 from autograder.course.release import release
+from autograder.dlsys_harness.prepared_build import configure_key, project_key
 from autograder.dlsys_harness.protocol import JOB_FILE, Mode
 from autograder.errors import DlsysError
-from autograder.grading.job_folder import SUITE_LIBRARIES, prepare_job, suite_files, suite_hash
+from autograder.grading.job_folder import SUITE_LIBRARIES, handout_builds, prepare_job, suite_files, suite_hash
+from autograder.grading.workspace import reference_project
 from autograder.paths import REPO_ROOT
 from conftest import TOY_SUITE
 
@@ -64,3 +66,18 @@ def test_the_job_folder_holds_the_tree_the_suite_the_harness_and_what_to_do(toy_
     assert described["cuda"] is True and described["modules"] == []  # hw1 has no native module
     with pytest.raises(ValueError, match="mode must be"):
         prepare_job(manifest, manifest.root, tmp_path / "other", mode="grade-everything", suites=toy_suites)
+
+
+def test_the_image_prepares_each_native_handout_under_the_key_its_jobs_compute(tmp_path):
+    builds = {build.name: build for build in handout_builds()}
+    assert sorted(builds) == ["hw0", "hw3", "hw4"] and not builds["hw0"].cuda and builds["hw3"].cuda
+    for name, build in builds.items():
+        manifest = load_manifest(name)
+        job = prepare_job(manifest, reference_project(manifest, tmp_path / name), tmp_path / f"{name}-job",
+                          mode="grade", runs=[])
+        for cuda in (False, True):
+            assert configure_key(build.files, cuda) == project_key(job / "project", cuda)
+        # Only the handout's build files go into the image; module sources are empty placeholders.
+        sources = {path: data for path, data in build.files.items() if not path.startswith(("CMakeLists", "cmake/"))}
+        assert sources and set(sources.values()) == {b""}
+        assert set(build.files) - set(sources) == {"CMakeLists.txt", "cmake/dlsys_modules.cmake"}

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import subprocess
+import json
+from pathlib import Path
 
 import pytest
 
+from autograder.dlsys_harness.prepared_build import configure_command, configure_key
 from autograder.errors import DlsysError
 from autograder.sandbox import image as image_module
 from conftest import run_code
@@ -82,18 +84,40 @@ def test_docker_build_context_is_cached_and_byte_identical(tmp_path, monkeypatch
         image_module.grader_wheels("bookworm", cache)
 
 
-def test_docker_wheels_are_asked_for_the_images_python_and_platform(tmp_path, monkeypatch):
-    seen = []
+def test_docker_build_context_holds_each_handouts_configure_at_the_jobs_paths(tmp_path, monkeypatch):
+    monkeypatch.setattr(image_module, "_pip_download", _fake_wheel_download([]))
+    files = {"CMakeLists.txt": b"project(hw9 LANGUAGES CXX)\n", "cmake/dlsys_modules.cmake": b"# rules\n",
+             "src/ext.cc": b""}
+    handouts = [image_module.HandoutBuild("hw9", files, cuda=True), image_module.HandoutBuild("hw8", files)]
+    context = image_module.prepare_build_context(tmp_path / "context", "3.11", tmp_path / "cache", handouts=handouts)
+    folder = context / image_module.PREPARED_CONTEXT
+    # hw8 has the same build files as hw9's CPU configure: one folder serves both
+    assert sorted(p.name for p in folder.iterdir()) == sorted({configure_key(files, False), configure_key(files, True)})
+    for cuda in (False, True):
+        entry = folder / configure_key(files, cuda)
+        assert {str(p.relative_to(entry / "hw")): p.read_bytes() for p in (entry / "hw").rglob("*") if p.is_file()} \
+            == files
+        described = json.loads((entry / "configure.json").read_text())
+        assert described["cuda"] is cuda
+        assert described["command"] == configure_command(Path("/work/hw"), Path("/work/build"), cuda,
+                                                         image_module.IMAGE_PYTHON)
+    assert (context / "prepare_builds.py").is_file()
+    empty = image_module.prepare_build_context(tmp_path / "bare", "3.11", tmp_path / "cache")
+    assert list((empty / image_module.PREPARED_CONTEXT).iterdir()) == []  # the Dockerfile's COPY still has its folder
 
-    def fake_run(command, **kwargs):
-        seen.append(command)
-        return subprocess.CompletedProcess(command, 0, "", None)
 
-    monkeypatch.setattr(image_module.subprocess, "run", fake_run)
-    assert image_module._pip_download(["pip", "numpy==2.4.6"], "3.12", tmp_path) == (0, "")
-    (command,) = seen
-    line = " ".join(command)
-    assert command[1:4] == ["-m", "pip", "download"] and command[-2:] == ["pip", "numpy==2.4.6"]
-    for part in ("--only-binary=:all:", "--python-version 3.12", "--implementation cp", f"--dest {tmp_path}",
-                 "--platform manylinux2014_", "--platform manylinux_2_28_"):
-        assert part in line
+def test_docker_image_keeps_prepared_build_trees_readable_and_work_empty(docker_sandbox, tmp_path):
+    from autograder.grading.job_folder import handout_builds
+
+    keys = sorted(configure_key(build.files, False) for build in handout_builds())
+    code = f"""
+        import os
+        from pathlib import Path
+        print(os.listdir("/work") == [] or os.listdir("/work"))
+        for key in {keys!r}:
+            cache = Path("/opt/dlsys/cmake", key, "CMakeCache.txt").read_text()
+            print("CMAKE_CACHEFILE_DIR:INTERNAL=/work/build" in cache and "CMAKE_HOME_DIRECTORY:INTERNAL=/work/hw" in cache)
+    """
+    result = run_code(docker_sandbox, tmp_path, code)
+    assert result.ok, result.stderr_tail
+    assert result.stdout.decode().split() == ["True"] * (1 + len(keys))
