@@ -93,13 +93,12 @@ async def submit(request: Request, response: Response, user: CurrentUser, servic
     with tempfile.TemporaryDirectory(prefix="dlsys-upload-") as folder:
         homework, path = await _saved_upload(request, service.settings.max_upload_bytes, folder)
         accepted = await run_in_threadpool(submissions.accept, service.factory, service.settings.archives, user.id,
-                                           homework, path, key, service.now())
+                                           homework, path, key, service.now(), service.settings.worker_stale_seconds)
     if accepted.created:
         service.wake()
     else:
         response.status_code = 200
-    with service.factory() as db:
-        return status(db, db.merge(accepted.submission), service.settings.worker_stale_seconds)
+    return accepted.view
 
 
 @router.get("/submissions")
