@@ -1,4 +1,5 @@
-"""Per-job cgroups for the local sandbox: memory, pids and CPU bounds that hold even for root.
+"""Per-job cgroups for the local sandbox: memory, pids and CPU bounds that hold even for root,
+and the job's low CPU weight (sandbox/priority.py).
 
 bubblewrap bounds nothing by itself, and RLIMIT_NPROC binds nothing for root, so when the
 grader runs as root each job gets fresh cgroups (v1 controllers or the v2 unified
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.sandbox.job import JobLimits
+from autograder.sandbox.priority import JOB_CPU_SHARES, JOB_CPU_WEIGHT
 
 _CGROUP_PREFIX = "dlsys-job-"
 
@@ -62,6 +64,7 @@ class JobCgroups:
                 if "cpu" in groups.dirs:
                     _write_quietly(groups.dirs["cpu"] / "cpu.cfs_period_us", 100_000)
                     _write_quietly(groups.dirs["cpu"] / "cpu.cfs_quota_us", quota_us)
+                    _write_quietly(groups.dirs["cpu"] / "cpu.shares", JOB_CPU_SHARES)  # in the background
             except BaseException:
                 groups.remove()
                 raise
@@ -90,6 +93,7 @@ class JobCgroups:
             _write(folder / "pids.max", limits.pids)
             if (folder / "cpu.max").exists():
                 _write_quietly(folder / "cpu.max", f"{quota_us} 100000")
+            _write_quietly(folder / "cpu.weight", JOB_CPU_WEIGHT)  # in the background (sandbox/priority.py)
         except BaseException:
             groups.remove()
             raise

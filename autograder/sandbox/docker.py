@@ -32,6 +32,7 @@ from autograder.dlsys_harness.protocol import KillReason
 from autograder.errors import DlsysError
 from autograder.sandbox.job import JOB_DIR, WORK_DIR, Job, JobResult, job_env, ready_job_dir
 from autograder.sandbox.output import OutputCollector
+from autograder.sandbox.priority import JOB_CPU_SHARES
 
 # DLSYS_GRADER_IMAGE names another tag: a deployment (docker/compose.yaml) or a test building its own.
 GRADER_IMAGE = os.environ.get("DLSYS_GRADER_IMAGE") or "dlsys-grader:latest"
@@ -109,6 +110,7 @@ def container_options(job: Job, image: str = GRADER_IMAGE, gpu: bool = False) ->
         "mem_limit": f"{limits.memory_mb}m",
         "memswap_limit": f"{limits.memory_mb}m",
         "nano_cpus": int(limits.cpus * 1e9),
+        "cpu_shares": JOB_CPU_SHARES,  # in the background of the other containers (sandbox/priority.py)
         "pids_limit": limits.pids,
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],

@@ -10,6 +10,7 @@ import resource
 from typing import Callable
 
 from autograder.sandbox.job import JobLimits
+from autograder.sandbox.priority import JOB_NICE
 
 AS_HEADROOM_MB = 1024  # numpy + 2 OpenBLAS threads peak at ~190 MB of address space
 
@@ -42,7 +43,8 @@ def _processes_of(uid: int) -> int:
 
 
 def child_setup(procs_files: list[str], rlimits: list[tuple[int, int]]) -> Callable[[], None]:
-    """The preexec function: join the job's cgroups, then lower the rlimits.
+    """The preexec function: join the job's cgroups, lower the rlimits and the CPU priority
+    (sandbox/priority.py: what the cgroup weight is where the job has no cgroup).
 
     Runs between fork and exec, so it only makes system calls (no imports, no locks).
     """
@@ -60,5 +62,6 @@ def child_setup(procs_files: list[str], rlimits: list[tuple[int, int]]) -> Calla
             soft, hard = resource.getrlimit(which)
             value = value if hard == resource.RLIM_INFINITY else min(value, hard)
             resource.setrlimit(which, (value, value))
+        os.nice(JOB_NICE)
 
     return setup

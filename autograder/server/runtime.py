@@ -88,7 +88,8 @@ class Service:
             return
         self.pool = WorkerPool(self.factory, workers=self.settings.workers, sandbox=self.sandbox,
                                gpu=has_gpu(), readiness=self.readiness, archives=self.settings.archives,
-                               answers=self.settings.answers, max_attempts=self.settings.max_attempts, say=self.say)
+                               answers=self.settings.answers, max_attempts=self.settings.max_attempts,
+                               cpus=self.settings.grading_cpus, say=self.say)
         self.pool.can_take = self.waiting_reason
         if self.settings.publish_on_start:
             publish_missing(load_manifests(), self.sandbox, self.settings.answers, self.readiness, self.say,

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     sandbox: str = Field("auto", description="auto, docker, local (bubblewrap) or plain (trusted code only).")
     allow_unsandboxed: bool = Field(False, description="Let sandbox=plain grade student code (a warning says why not).")
     workers: int = Field(default_factory=default_workers, description="In-process grading workers.")
+    grading_cpus: int = Field(1, ge=1, description="Cores each grading job gets: its cases run that many at a time "
+                                                    "(1: one after another; the build has 2 either way). Raise it "
+                                                    "where cores are spare: about the host's cores / its workers.")
     max_attempts: int = Field(3, description="Grading attempts before a run is a grader error for staff to see.")
     max_upload_bytes: int = Field(5 * 2**20, description="Largest submission archive accepted.")
     rate_limit_per_minute: int = Field(120, description="Requests per minute per user (or per address).")
@@ -42,6 +45,9 @@ class Settings(BaseSettings):
     publish_on_start: bool = Field(True, description="Publish missing or stale reference answers in the background.")
     worker_heartbeat_seconds: float = Field(5.0, description="How often a `dlsys worker` says it is alive.")
     worker_stale_seconds: float = Field(30.0, description="A worker silent this long is presumed dead: runs retried.")
+    finished_jobs_keep_hours: int = Field(24, ge=1, description="The queue engine's finished jobs (succeeded, failed, "
+                                                                "cancelled) older than this are deleted, hourly; the "
+                                                                "grading runs keep the history.")
     fake_gpus: str = Field("", description="Tests and demos: a GPU list (index:name:GiB,...) instead of the driver's.")
     answers_dir: Path | None = Field(None, description="Published answers; default <home>/answers.")
     session_secret: str = Field("", description="Signs the web pages' session cookies; empty: one kept in "

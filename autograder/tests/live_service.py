@@ -28,6 +28,17 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
+def wait_for(condition, timeout: float, what: str):
+    """`condition()`'s first truthy value, polled until `timeout` seconds; AssertionError naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

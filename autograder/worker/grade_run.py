@@ -56,9 +56,9 @@ class Progress:
 
 
 def grade_claimed(factory: sessionmaker[Session], run_id: int, token: str, *, sandbox: Sandbox, gpu: bool,
-                  archives: Path, answers: Path, max_attempts: int) -> bool:
-    """Grade the run; True when its result was stored, False when the attempt failed (or was
-    no longer current)."""
+                  archives: Path, answers: Path, max_attempts: int, cpus: int = 1) -> bool:
+    """Grade the run with `cpus` cores (the settings' `grading_cpus`); True when its result was
+    stored, False when the attempt failed (or was no longer current)."""
     try:
         with factory() as session:
             run = session.get(GradingRun, run_id)
@@ -66,7 +66,7 @@ def grade_claimed(factory: sessionmaker[Session], run_id: int, token: str, *, sa
         manifest = load_manifest(homework)
         progress = Progress(factory, token)
         result = grade(manifest, local_archive(factory, archives, sha256), sandbox, gpu=gpu, answers_folder=answers,
-                       on_start=progress.on_start, on_record=progress.on_record)
+                       on_start=progress.on_start, on_record=progress.on_record, cpus=cpus)
         build_log = (result.build or {}).get("log")
         return queue.finish(factory, token, result=to_json(result, manifest), score=result.score,
                             max_score=result.max_score, sandbox=result.sandbox,

@@ -23,10 +23,10 @@ from autograder.worker.readiness import AnswersReadiness
 
 class WorkerPool:
     def __init__(self, factory: sessionmaker[Session], *, workers: int, sandbox: Sandbox, gpu: bool,
-                 readiness: AnswersReadiness, archives, answers, max_attempts: int,
+                 readiness: AnswersReadiness, archives, answers, max_attempts: int, cpus: int = 1,
                  say: Callable[[str], None] = print):
         self.factory, self.sandbox, self.gpu, self.readiness, self.say = factory, sandbox, gpu, readiness, say
-        self.archives, self.answers, self.max_attempts = archives, answers, max_attempts
+        self.archives, self.answers, self.max_attempts, self.cpus = archives, answers, max_attempts, cpus
         self.count = workers
         self.can_take = readiness.reason  # homework -> None, or why its runs wait
         self._wake = threading.Event()
@@ -58,7 +58,7 @@ class WorkerPool:
                     self._wake.clear()
                     continue
                 grade_claimed(self.factory, *claimed, sandbox=self.sandbox, gpu=self.gpu, archives=self.archives,
-                              answers=self.answers, max_attempts=self.max_attempts)
+                              answers=self.answers, max_attempts=self.max_attempts, cpus=self.cpus)
             except Exception as error:  # a run it could not record stays running: the next start retries it
                 self.say(f"{name}: {type(error).__name__}: {str(error)[:300]}; going on in 5 s")
                 self._stop.wait(5)

@@ -7,7 +7,8 @@ Each request names a grading run: the worker claims it by compare-and-set (a req
 twice grades once), waits for a free GPU when the run has CUDA runs (one job per GPU, pinned
 to it), and calls the one job function, `grade_claimed`. The periodic `retry_stalled` retries
 the runs of workers whose heartbeat stopped and closes their Procrastinate jobs (whose student
-lock would otherwise hold that student's next run). A lost database connection ends the
+lock would otherwise hold that student's next run); an hourly one deletes finished jobs older
+than `finished_jobs_keep_hours`. A lost database connection ends the
 Procrastinate worker with an error; this one says so and starts it again until the database
 answers. SIGTERM drains: the running runs finish, no new one is taken.
 """
@@ -76,6 +77,11 @@ class QueueWorker:
         async def retry_stalled(timestamp: int) -> None:
             await self.retry_stalled()
 
+        @app.periodic(cron="7 * * * *", periodic_id="prune-finished-jobs")
+        @app.task(name=dispatch.PRUNE_JOBS_TASK, queue=dispatch.MAINTENANCE, pass_context=False)
+        async def prune_finished_jobs(timestamp: int) -> None:
+            await self.prune_finished_jobs()
+
         return app
 
     def grade(self, run_id: int) -> None:
@@ -96,7 +102,7 @@ class QueueWorker:
             try:
                 grade_claimed(self.factory, run_id, token, sandbox=sandbox, gpu=gpu_index is not None,
                               archives=self.settings.archives, answers=self.settings.answers,
-                              max_attempts=self.settings.max_attempts)
+                              max_attempts=self.settings.max_attempts, cpus=self.settings.grading_cpus)
             except Exception as error:  # the database went away while the result was stored
                 self._fail_when_possible(token, f"the result could not be stored: {type(error).__name__}: {error}")
 
@@ -120,6 +126,13 @@ class QueueWorker:
             await self.app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
             if job.task_name == dispatch.GRADE_TASK:  # killed before it claimed its run: ask again
                 await asyncio.to_thread(queue.redefer_if_queued, self.factory, job.task_kwargs["run_id"])
+
+    async def prune_finished_jobs(self) -> None:
+        """Procrastinate keeps every finished job (the 5-second maintenance task alone adds
+        17,000 a day); `grading_runs` holds the history, so those older than the setting go."""
+        await self.app.job_manager.delete_old_jobs(nb_hours=self.settings.finished_jobs_keep_hours,
+                                                   include_failed=True, include_cancelled=True,
+                                                   include_aborted=True)
 
     # ------------------------------------------------------------------ running
 

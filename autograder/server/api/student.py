@@ -93,27 +93,27 @@ async def submit(request: Request, response: Response, user: CurrentUser, servic
     with tempfile.TemporaryDirectory(prefix="dlsys-upload-") as folder:
         homework, path = await _saved_upload(request, service.settings.max_upload_bytes, folder)
         accepted = await run_in_threadpool(submissions.accept, service.factory, service.settings.archives, user.id,
-                                           homework, path, key, service.now())
+                                           homework, path, key, service.now(), service.settings.worker_stale_seconds)
     if accepted.created:
         service.wake()
     else:
         response.status_code = 200
-    with service.factory() as db:
-        return status(db, db.merge(accepted.submission))
+    return accepted.view
 
 
 @router.get("/submissions")
-def list_submissions(user: CurrentUser, db: Db, homework: str | None = None):
+def list_submissions(user: CurrentUser, db: Db, service: TheService, homework: str | None = None):
     """Your submissions, oldest first, each with its state and score."""
-    return [status(db, s) for s in submissions.user_submissions(db, user, homework)]
+    stale = service.settings.worker_stale_seconds
+    return [status(db, s, stale) for s in submissions.user_submissions(db, user, homework)]
 
 
 @router.get("/submissions/{submission_id}")
-def read_submission(submission_id: int, user: CurrentUser, db: Db):
+def read_submission(submission_id: int, user: CurrentUser, db: Db, service: TheService):
     """A submission's state, and its feedback once graded: the per-part table and every case
     without full marks, with its reason."""
     submission = submissions.visible_submission(db, user, submission_id)
-    return status(db, submission) | {"result": result_view(submission)}
+    return status(db, submission, service.settings.worker_stale_seconds) | {"result": result_view(submission)}
 
 
 @router.get("/submissions/{submission_id}/results.json")
@@ -131,7 +131,8 @@ async def follow(submission_id: int, user: CurrentUser, service: TheService):
     position, building, running case k of n, done), ending with the final one."""
     def current():
         with service.factory() as db:
-            return status(db, submissions.visible_submission(db, user, submission_id))
+            return status(db, submissions.visible_submission(db, user, submission_id),
+                          service.settings.worker_stale_seconds)
 
     first = await run_in_threadpool(current)  # a 404 before the stream starts
 

@@ -97,7 +97,7 @@ def store_archive(archives: Path, upload: Path) -> tuple[str, int]:
 def keep_in_database(session: Session, sha256: str, archives: Path) -> None:
     """The stored archive, also as a row (once per content), for workers on other hosts. Two
     uploads of one archive at once both insert it: the second does nothing (PostgreSQL only)."""
-    if session.get(ArchiveBlob, sha256) is None:
+    if session.scalar(select(ArchiveBlob.sha256).where(ArchiveBlob.sha256 == sha256)) is None:  # not its bytes
         session.execute(insert(ArchiveBlob).values(sha256=sha256, data=archive_path(archives, sha256).read_bytes())
                         .on_conflict_do_nothing(index_elements=["sha256"]))
 

@@ -8,7 +8,7 @@ only; `grading_runs` stays the source of truth, and a worker claims the run by c
 
 Queues are capabilities: `cpu` (any worker) and `gpu` (a homework with CUDA runs, for GPU
 workers only); `maintenance` carries the periodic retry of runs whose worker stopped
-heartbeating (services/workers.retry_stalled). The job's lock is the student's, so at most one
+heartbeating (services/workers.retry_stalled) and the hourly pruning of finished jobs. The job's lock is the student's, so at most one
 of a student's runs grades at a time; new submissions go before regrades (Procrastinate's
 priority is the opposite of ours: higher first). SQLite keeps the in-process workers (worker/pool.py).
 """
@@ -22,6 +22,7 @@ from autograder.server.db.models import GradingRun
 
 GRADE_TASK = "dlsys.grade_run"
 RETRY_STALLED_TASK = "dlsys.retry_stalled"
+PRUNE_JOBS_TASK = "dlsys.prune_finished_jobs"
 MAINTENANCE = "maintenance"
 
 # Only ever given a connection of ours (defer_run): it opens no pool of its own.

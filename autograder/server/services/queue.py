@@ -17,8 +17,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from autograder.course.manifest import load_manifest
 from autograder.server.db.models import (
@@ -118,27 +118,40 @@ def wait(factory: sessionmaker[Session], run_id: int, reason: str, delay_seconds
 def claim(factory: sessionmaker[Session], worker: str, can_take) -> tuple[int, str] | None:
     """Take the next queued run this worker can grade (`can_take(homework)` -> None when it can,
     else the reason it waits); returns (run id, token), or None when nothing can run now.
-    Runs it cannot take get their waiting reason recorded, for the student's status."""
+    Runs it cannot take get their waiting reason recorded, for the student's status. A run whose
+    student already has one running waits for it (on PostgreSQL the queue engine's lock does the
+    same): one student's burst never takes every worker. That check is part of the compare and
+    set, so two workers claiming at once cannot both start one student's runs."""
     with factory() as session, session.begin():
         queued = session.execute(
-            select(GradingRun.id, Submission.assignment_id, GradingRun.waiting_reason)
+            select(GradingRun.id, Submission.assignment_id, Submission.user_id, GradingRun.waiting_reason)
             .join(Submission).where(GradingRun.status == QUEUED)
             .order_by(GradingRun.priority, GradingRun.id).limit(200)).all()
         homework = dict(session.execute(select(Assignment.id, Assignment.homework)).all())
-        for run_id, assignment_id, waiting in queued:
+        busy = set(session.scalars(select(Submission.user_id).join(GradingRun).where(GradingRun.status == RUNNING)))
+        for run_id, assignment_id, user_id, waiting in queued:
+            if user_id in busy:
+                continue
             reason = can_take(homework[assignment_id])
             if reason:
                 if reason != waiting:
                     session.execute(update(GradingRun).where(GradingRun.id == run_id).values(waiting_reason=reason))
                 continue
             token = secrets.token_hex(16)
-            taken = session.execute(  # compare and set: another worker may have taken it meanwhile
-                update(GradingRun).where(GradingRun.id == run_id, GradingRun.status == QUEUED)
+            taken = session.execute(  # compare and set: another worker may have taken it, or one of its student's
+                update(GradingRun).where(GradingRun.id == run_id, GradingRun.status == QUEUED,
+                                         ~_student_has_a_running_run(user_id))
                 .values(status=RUNNING, token=token, worker=worker, started_at=now(), waiting_reason=None,
                         phase="building", cases_done=0, cases_total=0))
             if taken.rowcount == 1:
                 return run_id, token
+            busy.add(user_id)  # (or the run was taken: either way, not this student now)
     return None
+
+
+def _student_has_a_running_run(user_id: int):
+    running, theirs = aliased(GradingRun), aliased(Submission)
+    return (exists().where(running.submission_id == theirs.id, theirs.user_id == user_id, running.status == RUNNING))
 
 
 def report_progress(factory: sessionmaker[Session], token: str, **fields) -> bool:

@@ -23,9 +23,11 @@ def current_result(submission: Submission) -> GradingRun | None:
     return done[-1] if done else None
 
 
-def status(session: Session, submission: Submission) -> dict:
+def status(session: Session, submission: Submission, stale_seconds: float) -> dict:
     """The state the student sees. A regrade that ended in a grader error leaves a graded
-    submission "done" with its result (staff see the error in the queue and the runs)."""
+    submission "done" with its result (staff see the error in the queue and the runs).
+    `stale_seconds`: the settings' `worker_stale_seconds`, so "no GPU worker" means what the
+    retry of stalled runs means by a dead worker."""
     run = latest_run(submission)
     result = current_result(submission)
     view = {"submission": submission.id, "homework": submission.assignment.homework,
@@ -39,7 +41,7 @@ def status(session: Session, submission: Submission) -> dict:
         start = workers.estimated_start(session, ahead)
         waiting = run.waiting_reason
         if dispatch.uses_engine(session):  # SQLite's in-process workers grade CUDA runs as "not graded"
-            waiting = workers.gpu_waiting_reason(session, run, workers.STALE_SECONDS) or waiting
+            waiting = workers.gpu_waiting_reason(session, run, stale_seconds) or waiting
         view |= {"state": "queued", "position": ahead, "waiting": waiting,
                  "estimated_start": start.isoformat() if start else None}
     elif run.status == DONE:

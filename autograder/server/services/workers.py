@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from autograder.server.db.models import DONE, GPU, QUEUED, RUNNING, GradingRun, Worker
 from autograder.server.services import queue
 
-STALE_SECONDS = 30.0  # a worker heartbeats every few seconds; this long without one, it is presumed dead
 NO_GPU_WORKER = ("waiting for a GPU worker: this homework has CUDA runs and no worker with a GPU is connected "
                  "(staff: start `dlsys worker --queues cpu,gpu` on a GPU host)")
 
@@ -100,11 +99,12 @@ def estimated_start(session: Session, position: int) -> datetime | None:
 
 def overview(session: Session, stale_seconds: float) -> dict:
     """The staff's view of the workers and the queue: each worker (host, GPUs, queues, current
-    runs, last heartbeat, alive or not) and the queue's length and age. The JSON API and the
-    staff pages both show this."""
+    runs, last heartbeat, alive or not) and the queue's length and age, also per capability. Runs
+    held by a worker not in the list (SQLite's in-process workers, which do not register) are
+    `unlisted_runs`. The JSON API and the staff's dashboard both show this."""
     now = queue.now()
     running = session.execute(select(GradingRun.worker, GradingRun.id, GradingRun.submission_id)
-                              .where(GradingRun.status == RUNNING)).all()
+                              .where(GradingRun.status == RUNNING).order_by(GradingRun.id)).all()
     current: dict[str, list[dict]] = {}
     for worker, run_id, submission_id in running:
         current.setdefault(worker, []).append({"run": run_id, "submission": submission_id})
@@ -114,13 +114,20 @@ def overview(session: Session, stale_seconds: float) -> dict:
                 "alive": w.heartbeat_at >= cutoff, "started_at": w.started_at.isoformat(),
                 "last_heartbeat": w.heartbeat_at.isoformat(),
                 "heartbeat_age_seconds": round((now - w.heartbeat_at).total_seconds(), 1),
-                "current_runs": current.get(w.name, [])}
+                "current_runs": current.pop(w.name, [])}
                for w in session.scalars(select(Worker).order_by(Worker.host, Worker.name))]
-    oldest = session.scalar(select(func.min(GradingRun.created_at)).where(GradingRun.status == QUEUED))
-    queued_by_capability = dict(session.execute(select(GradingRun.capability, func.count())
-                                                .where(GradingRun.status == QUEUED)
-                                                .group_by(GradingRun.capability)).all())
-    return {"workers": workers, "queue_length": sum(queued_by_capability.values()),
-            "queued_by_capability": queued_by_capability,
-            "oldest_queued_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
+    by_capability = session.execute(select(GradingRun.capability, func.count(), func.min(GradingRun.created_at))
+                                    .where(GradingRun.status == QUEUED).group_by(GradingRun.capability)).all()
+    oldest = min((first for _, _, first in by_capability), default=None)
+    return {"workers": workers,
+            "unlisted_runs": [run | {"worker": worker} for worker, runs in current.items() for run in runs],
+            "queue_length": sum(count for _, count, _ in by_capability),
+            "queued_by_capability": {capability: count for capability, count, _ in by_capability},
+            "oldest_queued_seconds_by_capability": {capability: _age(now, first)
+                                                    for capability, _, first in by_capability},
+            "oldest_queued_seconds": _age(now, oldest) if oldest else 0.0,
             "throughput_per_minute": round(throughput_per_minute(session), 2)}
+
+
+def _age(now: datetime, then: datetime) -> float:
+    return round((now - then).total_seconds(), 1)

@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
 from autograder.server.api.deps import Db, TheService
-from autograder.server.services import assignments, grades, regrades, statistics
+from autograder.server.services import assignments, grades, regrades, statistics, workers
 from autograder.server.services.accounts import import_roster
 from autograder.server.services.errors import BadRequest
 from autograder.server.services.submissions import assignment_for, visible_submission
@@ -33,9 +33,11 @@ def back(path: str, note: str) -> RedirectResponse:
 def dashboard(request: Request, user: PageStaff, db: Db, service: TheService, note: str | None = None):
     queue = regrades.queue_view(db, service.waiting_reason)
     listed = [(a, regrades.progress(db, a)) for a in assignments.all_assignments(db)]
-    workers = {"configured": service.settings.workers, "running": service.pool is not None}
+    fleet = workers.overview(db, service.settings.worker_stale_seconds)
+    in_process = {"configured": service.settings.workers, "grading": service.pool is not None,
+                  "engine": service.uses_engine}
     return render(request, db, "staff_dashboard.html", user=user, queue=queue, assignments=listed,
-                  workers=workers, note=NOTES.get(note))
+                  fleet=fleet, in_process=in_process, note=NOTES.get(note))
 
 
 @router.get("/assignments/{homework}")

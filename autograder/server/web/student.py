@@ -21,17 +21,18 @@ def home(request: Request, user: PageUser, db: Db, service: TheService):
     if user.role == STAFF:
         return RedirectResponse("/staff", status_code=303)
     overview = student_overview(db, user, service.now())
-    mine = [status(db, s) for s in reversed(submissions.user_submissions(db, user))]
+    mine = [status(db, s, service.settings.worker_stale_seconds)
+            for s in reversed(submissions.user_submissions(db, user))]
     return render(request, db, "student_home.html", user=user, overview=overview, submissions=mine)
 
 
 @router.get("/submissions/{submission_id}")
-def submission_page(request: Request, submission_id: int, user: PageUser, db: Db):
+def submission_page(request: Request, submission_id: int, user: PageUser, db: Db, service: TheService):
     submission = submissions.visible_submission(db, user, submission_id)  # another student's: 404
     history = [{"run": run.id, "reason": run.reason, "status": run.status, "created_at": run.created_at,
                 "finished_at": run.finished_at, "score": run.score, "max_score": run.max_score}
                for run in submission.runs]
-    return render(request, db, "submission.html", user=user, status=status(db, submission),
+    return render(request, db, "submission.html", user=user, status=status(db, submission, service.settings.worker_stale_seconds),
                   result=result_view(submission), history=history)
 
 

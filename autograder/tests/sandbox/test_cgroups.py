@@ -8,6 +8,7 @@ import pytest
 
 from autograder.sandbox import JobLimits
 from autograder.sandbox.cgroups import CgroupFs, JobCgroups, sweep_stale_cgroups
+from autograder.sandbox.priority import JOB_CPU_SHARES, JOB_CPU_WEIGHT
 from conftest import IS_ROOT
 
 
@@ -41,6 +42,7 @@ def test_cgroup_v2_limits_are_written(tmp_path):
     assert (own / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
     assert (folder / "memory.max").read_text() == str(256 << 20)
     assert (folder / "pids.max").read_text() == "40"
+    assert (folder / "cpu.weight").read_text() == str(JOB_CPU_WEIGHT)  # in the background
     assert groups.procs_files == [str(folder / "cgroup.procs")]
     assert not groups.oom_killed()
     (folder / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
@@ -66,5 +68,9 @@ def test_job_cgroups_are_created_and_removed():
     if groups.version == 1:
         assert (dirs["memory"] / "memory.limit_in_bytes").read_text().strip() == str(300 << 20)
         assert (dirs["pids"] / "pids.max").read_text().strip() == "20"
+        if "cpu" in dirs:
+            assert (dirs["cpu"] / "cpu.shares").read_text().strip() == str(JOB_CPU_SHARES)
+    elif (dirs["unified"] / "cpu.weight").exists():
+        assert (dirs["unified"] / "cpu.weight").read_text().strip() == str(JOB_CPU_WEIGHT)
     groups.remove()
     assert not any(folder.exists() for folder in dirs.values())

@@ -7,6 +7,7 @@ from autograder.errors import DlsysError
 from autograder.sandbox import DockerSandbox, Job, JobLimits
 from autograder.sandbox import docker as docker_module
 from autograder.sandbox.docker import container_options, gpu_wanted
+from autograder.sandbox.priority import JOB_CPU_SHARES
 
 
 def test_container_options_hold_every_limit(tmp_path):
@@ -15,6 +16,7 @@ def test_container_options_hold_every_limit(tmp_path):
     assert options["network_mode"] == "none" and options["read_only"] and options["init"]
     assert options["mem_limit"] == options["memswap_limit"] == "512m"
     assert options["nano_cpus"] == 1_500_000_000 and options["pids_limit"] == 64
+    assert options["cpu_shares"] == JOB_CPU_SHARES  # in the background of the other containers
     assert options["user"] == "65534:65534" and options["cap_drop"] == ["ALL"]
     assert options["security_opt"] == ["no-new-privileges"]
     assert options["tmpfs"]["/work"].startswith("rw,exec,nosuid") and "size=128m" in options["tmpfs"]["/tmp"]

@@ -1,6 +1,7 @@
 """LocalSandbox's own behaviour: its plain mode, and what it says when bubblewrap cannot help."""
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from autograder.errors import DlsysError
 from autograder.sandbox import LocalSandbox
 from autograder.sandbox import local as local_module
+from autograder.sandbox.priority import JOB_NICE
 from conftest import IS_ROOT, make_job, run_code
 
 
@@ -60,3 +62,12 @@ def test_a_sandbox_that_cannot_be_set_up_is_an_error_not_a_result(tmp_path):
     job = make_job(tmp_path, "print(1)")
     with pytest.raises(DlsysError, match="could not set up the sandbox .*uid map"):
         LocalSandbox(bwrap=str(fake)).run(job)
+
+
+
+def test_a_job_runs_at_a_lower_cpu_priority_than_its_grader(local_sandbox, tmp_path):
+    """Niced (sandbox/priority.py), so the server beside the workers answers first; the job's
+    cgroup weight is tested in test_cgroups."""
+    result = run_code(local_sandbox, tmp_path, "import os\nprint(os.nice(0))\n")
+    assert result.ok, result.stderr_tail
+    assert int(result.stdout) == min(19, os.nice(0) + JOB_NICE)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from conftest import start_live_server, student_files, tar_bytes
+from live_service import wait_for
 
 HW0, HW1 = tar_bytes(student_files("hw0")), tar_bytes(student_files("hw1"))
 FAST = {"DLSYS_RATE_LIMIT_PER_MINUTE": "100000"}  # the tests poll often
@@ -37,16 +38,6 @@ def submit(server, token: str, archive: bytes, homework: str) -> int:
 def runs(server, submission: int) -> list[dict]:
     with client(server, server.staff_token) as http:
         return http.get(f"/submissions/{submission}/runs").json()["runs"]
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 def stop(server, how: signal.Signals) -> None:

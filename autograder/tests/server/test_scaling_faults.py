@@ -27,6 +27,7 @@ from conftest import (
     student_files,
     tar_bytes,
 )
+from live_service import wait_for
 
 HW0 = tar_bytes(student_files("hw0"))
 SERVER = {"DLSYS_WORKERS": "0", "DLSYS_RATE_LIMIT_PER_MINUTE": "100000"}  # only the workers grade; tests poll often
@@ -40,16 +41,6 @@ def submit(http: httpx.Client, archive: bytes, homework: str, key: str | None = 
     headers = {"Idempotency-Key": key} if key else {}
     return http.post("/submissions", data={"homework": homework}, headers=headers,
                      files={"archive": ("submission.tar.gz", archive, "application/gzip")})
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 def sql(database_url: str, query: str, *args) -> list[tuple]:

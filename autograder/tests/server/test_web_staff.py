@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from autograder.server.db.models import Extension, GradingRun
+from autograder.server.services import queue, workers
 from conftest import student_files, tar_bytes, wait_until_final
 from web_helpers import browser, post_form
 
@@ -34,9 +35,30 @@ def test_the_dashboard_shows_the_queue_grader_errors_and_the_workers(make_api):
     page = browser(quiet, quiet.staff_token).get("/staff")
     assert page.status_code == 200
     assert '<span class="big" id="queued">1</span>' in page.text
-    assert 'id="workers"' in page.text and "0 in-process worker(s)" in page.text
+    on_postgres = quiet.service.uses_engine  # there the server's own workers are a queue worker, listed
+    assert 'id="workers"' in page.text and ("0 in-process worker(s)" in page.text) != on_postgres
     assert "demo-student" in page.text  # the queued run's student
     assert 'href="/staff/assignments/hw1"' in page.text
+
+
+def test_the_workers_card_shows_the_workers_overview(make_api):
+    """Each registered worker with its host, GPUs, queues, runs and heartbeat; the queue per capability."""
+    quiet = make_api(workers=0)
+    first = quiet.submit(PARTIAL).json()["submission"]
+    quiet.submit(tar_bytes(student_files("hw3")), "hw3")
+    workers.register(quiet.service.factory, name="gpu-host:7:abc", host="gpu-host", pid=7, queues=["cpu", "gpu"],
+                     gpus=[{"index": 0, "name": "Fake H100", "total_bytes": 2**36, "free_bytes": 2**36}],
+                     concurrency=2, answers={})
+    assert queue.claim_run(quiet.service.factory, first, "gpu-host:7:abc") is not None
+    with quiet.service.factory() as db:
+        shown = workers.overview(db, quiet.service.settings.worker_stale_seconds)
+    card = browser(quiet, quiet.staff_token).get("/staff").text.split('id="workers"')[1].split("</section>")[0]
+    assert "<strong>gpu-host</strong>" in card and "gpu-host:7:abc" in card
+    assert "0: Fake H100" in card and "cpu, gpu" in card and "×2" in card
+    assert f'href="/staff/submissions/{first}"' in card
+    assert "s ago" in card and "alive" in card
+    assert shown["queued_by_capability"] == {"gpu": 1}
+    assert "1 for gpu (oldest" in card
 
 
 def test_the_assignment_page_draws_the_histogram_part_means_and_students(api, graded):

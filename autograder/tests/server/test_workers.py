@@ -74,6 +74,24 @@ def test_a_gpu_run_says_it_waits_for_a_gpu_worker_until_one_is_alive(make_api, t
     assert view["state"] == "queued" and view["waiting"] is None  # SQLite's in-process workers take it
 
 
+def test_a_gpu_worker_counts_as_gone_after_the_settings_stale_time_not_a_fixed_one(make_api):
+    api = make_api(workers=0, worker_stale_seconds=10)
+    submission = api.submit(tar_bytes(student_files("hw3")), "hw3").json()["submission"]
+    register(api, "gpu-host:1:b", gpus=FAKE_GPU, queues=("cpu", "gpu"))
+
+    def waiting_after_silence(seconds: float):
+        with api.service.factory() as session, session.begin():
+            session.execute(update(Worker).where(Worker.name == "gpu-host:1:b")
+                            .values(heartbeat_at=queue.now() - timedelta(seconds=seconds)))
+            on_postgres = session.get_bind().dialect.name == "postgresql"
+        view = api.client.get(f"/api/v1/submissions/{submission}", headers=api.student()).json()
+        return view["waiting"], on_postgres
+
+    waiting, on_postgres = waiting_after_silence(20)  # past the setting's 10 s, within the old fixed 30 s
+    assert waiting == (workers.NO_GPU_WORKER if on_postgres else None)  # SQLite's in-process workers take it
+    assert waiting_after_silence(5)[0] is None
+
+
 def test_the_estimated_start_follows_the_recent_throughput(make_api, tmp_path):
     api = make_api(workers=0)
     factory = api.service.factory
