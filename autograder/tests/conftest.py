@@ -81,8 +81,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if state.drop_after is not None:
             payload = payload[: state.drop_after]
-        self.wfile.write(payload)
+        # Counted before the write: once the client has the last byte it may return, and the test
+        # read the count, before this thread would get past write().
         state.bytes_sent += len(payload)
+        self.wfile.write(payload)
 
     def log_message(self, format: str, *args: object) -> None:
         """Keep test output quiet."""
