@@ -94,11 +94,16 @@ async def submit(request: Request, response: Response, user: CurrentUser, servic
         homework, path = await _saved_upload(request, service.settings.max_upload_bytes, folder)
         accepted = await run_in_threadpool(submissions.accept, service.factory, service.settings.archives, user.id,
                                            homework, path, key, service.now(), service.settings.worker_stale_seconds)
-    if accepted.created:
-        service.wake()
-    else:
+    if not accepted.created:
         response.status_code = 200
-    return accepted.view
+        return accepted.view
+    service.wake()  # without a sandbox this records why the run waits: the view is read after it
+    return await run_in_threadpool(_current_status, service, user, accepted.submission.id)
+
+
+def _current_status(service, user, submission_id: int) -> dict:
+    with service.factory() as db:
+        return status(db, submissions.visible_submission(db, user, submission_id), service.settings.worker_stale_seconds)
 
 
 @router.get("/submissions")
