@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from autograder.paths import REPO_ROOT
+from live_service import free_port, wait_for  # autograder/tests/live_service.py
 
 BASE_IMAGE = "local/debian:bookworm"
 NAME = f"dlsys-test-stack-{os.getpid()}"
@@ -61,21 +61,6 @@ def run(command: list[str], cwd: Path, env: dict | None = None, timeout: float =
     return done.stdout + done.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(what: str, check, timeout: float, every: float = 1.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 def image_size_mb(tag: str) -> float:
     return int(run(["docker", "image", "inspect", "--format", "{{.Size}}", tag], Path.cwd()).strip()) / 1e6
 
@@ -84,7 +69,7 @@ def test_stack_grades_from_a_clean_clone_and_survives_a_worker_kill(stack_ready,
     started = time.monotonic()
     clone, jobs, config = tmp_path / "repo", tmp_path / "jobs", tmp_path / "config"
     run(["git", "clone", "-q", str(REPO_ROOT), str(clone)], tmp_path)
-    dlsys = [sys.executable, "-m", "autograder"]  # the clone's package (cwd first on sys.path)
+    dlsys = [sys.executable, "-m", "autograder"]  # the clone's package, unless an editable install shadows it
     env = os.environ | {"PYTHONPATH": str(clone), "XDG_CONFIG_HOME": str(config)}
     tags = {"grader": f"{NAME}-grader:latest", "server": f"{NAME}-server:latest",
             "postgres": f"{NAME}-postgres:latest"}
@@ -110,7 +95,7 @@ def test_stack_grades_from_a_clean_clone_and_survives_a_worker_kill(stack_ready,
             "DLSYS_WORKER_STALE_SECONDS=10"]) + "\n")
         moment = time.monotonic()
         run(compose + ["up", "-d"], clone, env, timeout=300)
-        wait_for("the server's health", lambda: _answers(f"{url}/api/v1/health"), timeout=120)
+        wait_for(lambda: _answers(f"{url}/api/v1/health"), 120, "the server's health")
         print(f"stack up in {time.monotonic() - moment:.0f} s")
         logs = run(compose + ["logs", "--no-color", "server"], clone, env)
         staff = re.search(r"staff token: (\S+)", logs).group(1)
@@ -118,7 +103,7 @@ def test_stack_grades_from_a_clean_clone_and_survives_a_worker_kill(stack_ready,
 
         run(compose + ["exec", "-T", "worker", "dlsys", "publish", "hw1", "--sandbox", "docker"], clone, env)
         run(dlsys + ["login", "--server", url, "--token", student], clone, env)
-        said = run(dlsys + ["submit", "hw1"], clone, env, timeout=600)
+        said = run(dlsys + ["submit", "hw1", "--output", str(tmp_path / "reference.tar.gz")], clone, env, timeout=600)
         assert _latest(url, student)["score"] == _latest(url, student)["max_score"] == 100, said
 
         run(dlsys + ["release", "hw1", "--out", str(tmp_path / "handout")], clone, env)
@@ -126,13 +111,13 @@ def test_stack_grades_from_a_clean_clone_and_survives_a_worker_kill(stack_ready,
         stub = _latest(url, student)
         assert stub["state"] == "done" and stub["score"] == 0, said
 
-        run(dlsys + ["submit", "hw1", "--no-wait"], clone, env)
+        run(dlsys + ["submit", "hw1", "--no-wait", "--output", str(tmp_path / "again.tar.gz")], clone, env)
         killed = _latest(url, student)["submission"]
-        wait_for("the run to start", lambda: _latest(url, student)["state"] not in ("queued",), timeout=120, every=0.3)
+        wait_for(lambda: _latest(url, student)["state"] not in ("queued",), 120, "the run to start")
         run(compose + ["kill", "worker"], clone, env)
         run(compose + ["start", "worker"], clone, env)
-        done = wait_for("the killed run to be graded again",
-                        lambda: (s := _latest(url, student))["state"] == "done" and s, timeout=300)
+        done = wait_for(lambda: (s := _latest(url, student))["state"] == "done" and s, 300,
+                        "the killed run to be graded again")
         assert done["submission"] == killed and done["score"] == 100
         runs = httpx.get(f"{url}/api/v1/submissions/{killed}/runs", headers=_auth(staff)).json()["runs"]
         graded = [r for r in runs if r["status"] == "done"]
