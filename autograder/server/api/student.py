@@ -93,11 +93,11 @@ async def submit(request: Request, response: Response, user: CurrentUser, servic
     with tempfile.TemporaryDirectory(prefix="dlsys-upload-") as folder:
         homework, path = await _saved_upload(request, service.settings.max_upload_bytes, folder)
         accepted = await run_in_threadpool(submissions.accept, service.factory, service.settings.archives, user.id,
-                                           homework, path, key, service.now(), service.settings.worker_stale_seconds)
-    if not accepted.created:
+                                           homework, path, key, service.now())
+    if accepted.created:
+        service.wake()  # without a sandbox this records why the run waits: the status is read after it
+    else:
         response.status_code = 200
-        return accepted.view
-    service.wake()  # without a sandbox this records why the run waits: the view is read after it
     return await run_in_threadpool(_current_status, service, user, accepted.submission.id)
 
 

@@ -25,14 +25,12 @@ from autograder.server.services.archives import check_archive, file_digest, keep
 from autograder.server.services.course import course
 from autograder.server.services.errors import Conflict, Forbidden, NotFound, TooMany
 from autograder.server.services.queue import enqueue
-from autograder.server.services.status import status
 
 
 @dataclass
 class Accepted:
     submission: Submission
     created: bool  # False: an earlier upload with the same idempotency key
-    view: dict  # its status as the student sees it (services/status.py), read in the same transaction
 
 
 def assignment_for(session: Session, homework: str) -> Assignment:
@@ -90,17 +88,15 @@ def check_limits(session: Session, user: User, assignment: Assignment, now: date
 
 
 def accept(factory: sessionmaker[Session], archives: Path, user_id: int, homework: str, upload: Path,
-           idempotency_key: str | None, now: datetime, stale_seconds: float) -> Accepted:
-    """Check everything, keep the archive, then commit the submission and its grading run, and
-    return its status (`stale_seconds`: the settings' worker_stale_seconds) read in the same
-    session: at a deadline every session and every query of an upload counts."""
+           idempotency_key: str | None, now: datetime) -> Accepted:
+    """Check everything, keep the archive, then commit the submission and its grading run."""
     sha256 = file_digest(upload)[0] if idempotency_key else None
     try:
         with factory() as session, session.begin():
             user = session.get(User, user_id)
             earlier = _earlier(session, user_id, idempotency_key, homework, sha256)
             if earlier is not None:
-                return Accepted(earlier, False, status(session, earlier, stale_seconds))
+                return Accepted(earlier, False)
             assignment = assignment_for(session, homework)
             zone = ZoneInfo(course(session).timezone)
             due = check_open(session, user, assignment, now, zone)
@@ -114,13 +110,13 @@ def accept(factory: sessionmaker[Session], archives: Path, user_id: int, homewor
                                     idempotency_key=idempotency_key, late_days=deadlines.late_days(now, due, zone))
             session.add(submission)
             enqueue(session, submission)
-            return Accepted(submission, True, status(session, submission, stale_seconds))
+            return Accepted(submission, True)
     except IntegrityError:  # the same key, committed meanwhile by a concurrent retry of this upload
         with factory() as session:
             earlier = _earlier(session, user_id, idempotency_key, homework, sha256)
             if earlier is None:
                 raise
-            return Accepted(earlier, False, status(session, earlier, stale_seconds))
+            return Accepted(earlier, False)
 
 
 def _earlier(session: Session, user_id: int, idempotency_key: str | None, homework: str,
