@@ -8,10 +8,7 @@ by the host's pip for the image's Python, because build containers reach no pack
 """
 from __future__ import annotations
 
-import collections
 import hashlib
-import os
-import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +17,8 @@ import tomllib
 from pathlib import Path
 from typing import Callable
 
-from autograder.deploy.wheelhouse import pip_download
+from autograder.deploy.engine_build import build_image
+from autograder.deploy.wheelhouse import WHEEL_CACHE, pip_download
 from autograder.errors import DlsysError
 from autograder.paths import REPO_ROOT
 
@@ -28,7 +26,6 @@ BASE_IMAGE = "local/debian:bookworm"
 PYTHON_VERSION = "3.11"  # python3 of BASE_IMAGE (Debian bookworm)
 SERVER_IMAGE = "dlsys-server:latest"
 POSTGRES_IMAGE = "dlsys-postgres:latest"
-WHEEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlsys" / "wheels"
 # What the build of the repository itself needs beside the build-system requirements: ninja for
 # scikit-build-core (CMake comes from the base's apt), pip to install with.
 BUILD_TOOLS = ["pip", "ninja"]
@@ -87,36 +84,6 @@ def prepare_server_context(context: Path, repo: Path = REPO_ROOT, python_version
         shutil.copyfile(wheel, wheels / wheel.name)
     (wheels / "requirements.txt").write_text("\n".join(server_requirements(repo)) + "\n")
     return context
-
-
-def build_image(context: Path, dockerfile: str, tag: str, buildargs: dict[str, str],
-                progress: Callable[[str], None]) -> str:
-    """Have the local engine build `dockerfile` in `context` as `tag`; the image id. The last lines
-    of the build are in the error when it fails."""
-    try:
-        import docker
-
-        client = docker.from_env(timeout=1800)
-        client.ping()
-    except Exception as error:  # ImportError, DockerException, requests' ConnectionError
-        raise DlsysError(f"no Docker engine answers ({error}): start one to build {tag}") from error
-    recent: collections.deque[str] = collections.deque(maxlen=8)
-    image_id = None
-    try:
-        for chunk in client.api.build(path=str(context), dockerfile=dockerfile, tag=tag, buildargs=buildargs,
-                                      rm=True, forcerm=True, pull=False, decode=True):
-            if "error" in chunk:
-                said = "".join(f"\n  {line}" for line in recent)
-                raise DlsysError(f"building {tag} from docker/{dockerfile} failed: {chunk['error'].strip()}{said}")
-            for line in chunk.get("stream", "").splitlines():
-                if plain := re.sub(r"\x1b\[[0-9;]*m", "", line).strip():
-                    progress(plain)
-                    recent.append(plain)
-            if "ID" in chunk.get("aux", {}):
-                image_id = chunk["aux"]["ID"]
-        return image_id or client.images.get(tag).id
-    finally:
-        client.close()
 
 
 def build_server_image(base: str = BASE_IMAGE, tag: str = SERVER_IMAGE, repo: Path = REPO_ROOT,

@@ -2,10 +2,13 @@
 (no certificate setup inside), so every image installs with `pip install --no-index` from these."""
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
 from pathlib import Path
+
+WHEEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlsys" / "wheels"
 
 # The wheel platforms asked for: manylinux_2_28 down to manylinux2014 (glibc 2.17), i.e.
 # wheels that run on any base with glibc >= 2.28 (Debian 10+, Ubuntu 20.04+).

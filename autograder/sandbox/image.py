@@ -9,7 +9,6 @@ the image configures once (docker/prepare_builds.py; dlsys_harness/prepared_buil
 """
 from __future__ import annotations
 
-import collections
 import importlib.metadata
 import json
 import os
@@ -21,16 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from autograder.deploy.wheelhouse import pip_download
+from autograder.deploy.engine_build import build_image
+from autograder.deploy.wheelhouse import WHEEL_CACHE, pip_download
 from autograder.dlsys_harness.prepared_build import configure_command, configure_key
 from autograder.errors import DlsysError
-from autograder.sandbox.docker import GRADER_IMAGE, engine_client
+from autograder.sandbox.docker import GRADER_IMAGE
 from autograder.sandbox.job import WORK_DIR
 
 BASE_IMAGE = "local/debian:bookworm"
 DOCKER_DIR = Path(__file__).resolve().parents[2] / "docker"
 PYTHON_VERSION = "3.11"  # python3 of BASE_IMAGE (Debian bookworm)
-WHEEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlsys" / "wheels"
 _pip_download = pip_download  # the download grader_wheels uses (tests put a stand-in here)
 IMAGE_PYTHON = "/opt/venv/bin/python3"  # the venv grader.Dockerfile makes: the harness's sys.executable
 PREPARED_CONTEXT = "prepared-builds"  # the context's folder of handout build files to configure
@@ -176,34 +175,7 @@ def build_grader_image(
     job of that handout only builds the student's files.
     """
     show = progress or (lambda line: print(line, file=sys.stderr, flush=True))
-    client = engine_client(timeout=600)
-    image_id = None
-    recent: collections.deque[str] = collections.deque(maxlen=6)  # the build's last lines, for an error
-    try:
-        with tempfile.TemporaryDirectory(prefix="dlsys-grader-context-") as context:
-            prepare_build_context(Path(context), python_version, wheel_cache, show, handouts)
-            for chunk in client.api.build(
-                path=context,
-                dockerfile="grader.Dockerfile",
-                tag=tag,
-                buildargs={"BASE": base, "PYTHON_VERSION": python_version},
-                rm=True,
-                forcerm=True,
-                pull=False,
-                decode=True,
-            ):
-                if "error" in chunk:
-                    said = "".join(f"\n  {line}" for line in recent)
-                    error = chunk["error"].strip()
-                    raise DlsysError(f"building {tag} from docker/grader.Dockerfile failed: {error}{said}")
-                if "stream" in chunk:
-                    for line in chunk["stream"].splitlines():
-                        if line.strip():
-                            show(line)
-                        if plain := re.sub(r"\x1b\[[0-9;]*m", "", line).strip():  # no colour codes
-                            recent.append(plain)
-                if "aux" in chunk and "ID" in chunk["aux"]:
-                    image_id = chunk["aux"]["ID"]
-        return image_id or client.images.get(tag).id
-    finally:
-        client.close()
+    with tempfile.TemporaryDirectory(prefix="dlsys-grader-context-") as context:
+        prepare_build_context(Path(context), python_version, wheel_cache, show, handouts)
+        return build_image(Path(context), "grader.Dockerfile", tag,
+                           {"BASE": base, "PYTHON_VERSION": python_version}, show)
