@@ -9,7 +9,7 @@ import pytest
 from autograder.sandbox import JobLimits
 from autograder.sandbox.cgroups import CgroupFs, JobCgroups, sweep_stale_cgroups
 from autograder.sandbox.priority import JOB_CPU_SHARES, JOB_CPU_WEIGHT
-from conftest import IS_ROOT
+from sandbox_jobs import IS_ROOT
 
 
 def test_cgroups_are_found_on_v1_and_v2_machines(tmp_path):

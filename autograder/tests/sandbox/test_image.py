@@ -11,7 +11,7 @@ import pytest
 from autograder.dlsys_harness.prepared_build import configure_command, configure_key
 from autograder.errors import DlsysError
 from autograder.sandbox import image as image_module
-from conftest import run_code
+from sandbox_jobs import run_code
 
 
 def test_docker_image_runs_the_hosts_numpy_and_pybind11(docker_sandbox, tmp_path):

@@ -10,7 +10,7 @@ from autograder.errors import DlsysError
 from autograder.sandbox import LocalSandbox
 from autograder.sandbox import local as local_module
 from autograder.sandbox.priority import JOB_NICE
-from conftest import IS_ROOT, make_job, run_code
+from sandbox_jobs import IS_ROOT, make_job, run_code
 
 
 def test_plain_mode_emulates_job_and_work_and_keeps_limits(tmp_path):
