@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from live_service import live_server, module_live_server, service_answers  # noqa: F401 (fixtures of every test folder)
-from sandbox_jobs import IS_ROOT, make_job, marker, run_code  # noqa: F401 (the sandbox tests import these from here)
+from sandbox_jobs import IS_ROOT, TOY_SUITE, make_job, marker, run_code  # noqa: F401 (the sandbox tests import these from here)
 
 
 class FileServer:
@@ -104,21 +104,6 @@ def file_server():
         yield server
 
 
-def write_mnist_pair(folder, prefix, count, seed=0):
-    """A gzipped idx image/label pair named like MNIST's (`prefix` is 'train' or 't10k')."""
-    import gzip
-    import struct
-
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
-        f.write(struct.pack(">4I", 2051, count, 28, 28) + rng.integers(0, 256, count * 784, dtype=np.uint8).tobytes())
-    with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
-        f.write(struct.pack(">2I", 2049, count) + rng.integers(0, 10, count, dtype=np.uint8).tobytes())
-
-
 # ----------------------------------------------------------------------------- sandboxes
 # Grading tests run in both sandboxes. Where one is unavailable its tests skip, unless
 # DLSYS_REQUIRE_SANDBOXES=1 (CI sets it): then they fail, so CI cannot go green without them.
@@ -159,30 +144,6 @@ def sandbox(request):
     return request.getfixturevalue(f"{request.param}_sandbox")
 
 
-def survivors(mark: str) -> str:
-    """Processes of this machine whose command line holds `mark` ('' when none)."""
-    import subprocess
-
-    return subprocess.run(["pgrep", "-af", mark], capture_output=True, text=True).stdout.strip()
-
-
-def host_ip() -> str | None:
-    """This machine's non-loopback address (no packet is sent to find it)."""
-    import socket
-    import subprocess
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("1.1.1.1", 80))
-            address = probe.getsockname()[0]
-            if not address.startswith("127."):
-                return address
-        except OSError:
-            pass
-    out = subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
-    return next((a for a in out if "." in a and not a.startswith("127.")), None)
-
-
 @pytest.fixture(scope="session")
 def published_answers(tmp_path_factory, local_sandbox):
     """Answers of every homework's real suite, published from the reference in the local sandbox."""
@@ -195,81 +156,8 @@ def published_answers(tmp_path_factory, local_sandbox):
     return folder
 
 
-def copy_suite(homework, suites):
-    """A copy of a homework's hidden suite (and the shared helpers) under `suites`, to edit in a test."""
-    import shutil
-
-    from autograder.grading.job_folder import SHARED_SUITE, SUITES_DIR
-
-    for name in (homework, SHARED_SUITE):
-        shutil.copytree(SUITES_DIR / name, suites / name, ignore=shutil.ignore_patterns("__pycache__"))
-    return suites
-
-
-def copy_student_files(homework, folder):
-    """A submission folder holding the reference's own student files, to grade or to tamper with."""
-    import shutil
-
-    from autograder.course.manifest import load_manifest
-
-    manifest = load_manifest(homework)
-    for name in manifest.student_files:
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(manifest.root / name, folder / name)
-    return folder
-
-
 # ----------------------------------------------------------------------------- a toy suite
-
-TOY_SUITE = '''
-import os, signal, sys, time
-import numpy as np
-from dlsys_harness import case, report
-
-@case(part="forward", points=1)
-def adds():
-    import needle as ndl
-    report("out", (ndl.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3)) + 1).numpy())
-
-@case(part="forward", points=1, devices=("cpu", "cuda"))
-def gets_the_device(device):
-    report("is_cpu", int(device == "cpu"))
-
-@case(part="forward", points=1, timeout=1)
-def loops_forever():
-    while True:
-        pass
-
-@case(part="forward", points=1)
-def segfaults():
-    import ctypes
-    ctypes.string_at(0)
-
-@case(part="forward", points=1)
-def not_implemented():
-    print("stray output from student code")
-    raise NotImplementedError()
-
-@case(part="forward", points=1)
-def raises():
-    {}["missing"]
-
-@case(part="forward", points=1)
-def exits_early():
-    os._exit(3)
-
-@case(part="forward", points=1)
-def reports_a_string():
-    report("bad", "text")
-
-@case(part="forward", points=1)
-def leaves_a_child_behind():
-    if os.fork() == 0:
-        time.sleep(60)
-        os._exit(0)
-    report("parent", 1)
-'''
-
+# TOY_SUITE lives in sandbox_jobs.py
 
 @pytest.fixture
 def toy_suites(tmp_path):

@@ -1,5 +1,7 @@
 """The main job's data discovery and training on generated data."""
+import gzip
 import pickle
+import struct
 import subprocess
 import sys
 
@@ -8,7 +10,16 @@ import pytest
 
 from autograder.devtools import demo
 from autograder.errors import DlsysError
-from conftest import write_mnist_pair
+
+
+def write_mnist_pair(folder, prefix, count, seed=0):
+    """A gzipped idx image/label pair named like MNIST's (`prefix` is 'train' or 't10k')."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">4I", 2051, count, 28, 28) + rng.integers(0, 256, count * 784, dtype=np.uint8).tobytes())
+    with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">2I", 2049, count) + rng.integers(0, 10, count, dtype=np.uint8).tobytes())
 
 
 def test_full_mnist_gives_the_standard_split(tmp_path):

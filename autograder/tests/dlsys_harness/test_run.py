@@ -1,7 +1,7 @@
 """The in-sandbox harness: each case in its own process, values out, how a case ended.
 
 Jobs here run as plain subprocesses (the harness does not depend on the sandbox); the
-sandboxes have their own tests. The toy suite is conftest.TOY_SUITE.
+sandboxes have their own tests. The toy suite is sandbox_jobs.TOY_SUITE.
 """
 import os
 import subprocess

@@ -19,7 +19,7 @@ from autograder.grading.grade import grade
 from autograder.grading.job_folder import handout_builds, suite_hash
 from autograder.grading.limits import case_time_limit
 from autograder.grading.scoring import NOT_GRADED
-from conftest import copy_student_files
+from sandbox_jobs import copy_student_files
 
 HOMEWORKS = [m.name for m in load_manifests()]
 

@@ -21,7 +21,7 @@ import pytest
 from autograder.course.manifest import load_manifest
 from autograder.grading.grade import grade
 from autograder.grading.publish import publish
-from conftest import copy_student_files, copy_suite, host_ip, survivors
+from sandbox_jobs import copy_student_files, copy_suite, host_ip, survivors
 
 CASE_SECONDS = 4
 HW1 = load_manifest("hw1")

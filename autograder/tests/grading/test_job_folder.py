@@ -11,7 +11,7 @@ from autograder.errors import DlsysError
 from autograder.grading.job_folder import SUITE_LIBRARIES, handout_builds, prepare_job, suite_files, suite_hash
 from autograder.grading.workspace import reference_project
 from autograder.paths import REPO_ROOT
-from conftest import TOY_SUITE
+from sandbox_jobs import TOY_SUITE
 
 
 def test_suite_hash_changes_with_the_suite(toy_suites):

@@ -6,7 +6,7 @@ from autograder.course.manifest import load_manifest
 from autograder.errors import DlsysError
 from autograder.grading.grade import grade
 from autograder.grading.publish import publish
-from conftest import copy_suite
+from sandbox_jobs import copy_suite
 
 HW1 = load_manifest("hw1")
 

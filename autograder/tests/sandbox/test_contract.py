@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from autograder.paths import REPO_ROOT
-from conftest import host_ip, survivors
+from sandbox_jobs import host_ip, survivors
 from sandbox_jobs import IS_ROOT, make_job, marker, run_code
 
 
