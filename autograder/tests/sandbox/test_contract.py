@@ -22,8 +22,7 @@ from pathlib import Path
 import pytest
 
 from autograder.paths import REPO_ROOT
-from sandbox_jobs import host_ip, survivors
-from sandbox_jobs import IS_ROOT, make_job, marker, run_code
+from sandbox_jobs import IS_ROOT, host_ip, make_job, marker, run_code, survivors
 
 
 def test_exit_code_and_stdout_round_trip(sandbox, tmp_path):
