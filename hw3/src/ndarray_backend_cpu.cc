@@ -638,9 +638,9 @@ constexpr int64_t KC = 384;   // depth: B's sliver, KC x NR (24 KB), stays in L1
 constexpr int64_t MC = 72;    // A's block, MC x KC (108 KB), stays in L2
 constexpr int64_t NC = 4096;  // B's panel, KC x NC (6 MB), stays in L3
 // Read a row-major B in place when A has at most this many MR-row slivers, and a row-major A
-// when B has at most this many NR-column slivers (measured on Zen 4, benchmarks/README.md).
-constexpr int64_t kInPlaceB = 4;
-constexpr int64_t kInPlaceA = 2;
+// when B's panel has at most this many NR-column slivers (measured on Zen 4: benchmarks/README.md).
+constexpr int64_t kInPlaceB = 16;
+constexpr int64_t kInPlaceA = 8;
 
 /// Where element (i, j) of a matrix sits: row-major, or in 8x8 tiles ([rows/8][cols/8][8][8]).
 /// Both keep 8 consecutive columns (from a multiple of 8) contiguous, which packing relies on:
@@ -831,7 +831,9 @@ static void gemm(const float* A, Layout la, const float* B, Layout lb, float* C,
   const int64_t mc_max = (S + blocks - 1) / blocks * MR;
   const int64_t splits = blocks < threads ? (threads + blocks - 1) / blocks : 1;
   const bool b_in_place = lb.is_row_major() && S <= kInPlaceB;
-  const bool a_in_place = la.is_row_major() && P <= kInPlaceA;
+  // A's rows 4 KB apart (n a multiple of 1024) would all fall in one L1 set, and evict each other
+  // between B's slivers: such an A is read in place only when B has one sliver.
+  const bool a_in_place = la.is_row_major() && (P == 1 || (P <= kInPlaceA && la.row_stride % 1024 != 0));
   float* bpack = pack_b_scratch.get(KC * (b_in_place ? NR : (std::min(NC, p) + NR - 1) / NR * NR));
   float* apack_all = pack_a_scratch.get(static_cast<size_t>(threads) * (a_in_place ? MR : mc_max) * KC);
 #pragma omp parallel num_threads(threads)
