@@ -656,7 +656,8 @@ static void reduce_strided(const AlignedArray& a, AlignedArray* out, int64_t n, 
 // small). A row-major operand is then read where it lies: the micro-kernel takes strides, and NR
 // columns of a row of B, like a row of A, are contiguous. Only the full slivers are read in
 // place; an edge sliver (fewer than MR rows or NR columns left) is still packed, with zeros, so
-// the micro-kernel never reads past the operand.
+// the micro-kernel never reads past the operand. A's last sliver, when short, runs the
+// micro-kernel with MR/3 or 2MR/3 rows instead of computing MR (a batch of 16 rows is 12 + 4).
 
 #if defined(__AVX512VL__) || defined(__aarch64__)
 constexpr int MR = 12;  // 32 vector registers: 24 accumulators + 2 of B + 1 of A
@@ -786,8 +787,9 @@ __attribute__((always_inline)) static inline void micro_kernel(int64_t kc, Slive
   }
 }
 
-/// micro_kernel for an MR-row sliver, packed (constant strides, so the compiler specialises it)
-/// or in place; for a shorter one (packed), the fewest rows, in steps of MR/3, that cover it.
+/// micro_kernel for an MR-row sliver, packed (step MR: constant strides, so the compiler
+/// specialises it) or in place (step 1); for a shorter one (always packed), the fewest rows, in
+/// steps of MR/3, that cover it.
 static void micro_kernel_any(int64_t rows, int64_t kc, SliverA sa, const float* b, int64_t ldb, float* c, Layout lc,
                              int64_t i0, int64_t j0, bool accumulate) {
   if (rows > 2 * MR / 3) {
@@ -853,8 +855,9 @@ static void gemm(const float* A, Layout la, const float* B, Layout lb, float* C,
     std::fill(C, C + m * p, 0.0f);
     return;
   }
-  // Work items: blocks of rows of A, as many per thread; when A fits in one block (m <= MC) or
-  // has fewer MR-row slivers than there are threads, each block's columns of B are split too.
+  // Work items: blocks of rows of A, as many per thread; when A fits in one block (m <= MC, and
+  // B has a sliver for each thread) or has fewer MR-row slivers than there are threads, each
+  // block's columns of B are split too, and the block packed (or read) by each.
   // Block b takes slivers [S b / blocks, S (b + 1) / blocks), so blocks differ by one at most.
   const int threads = m * n * p >= (int64_t{1} << 18) ? max_threads() : 1;
   const int64_t S = (m + MR - 1) / MR, P = (std::min(NC, p) + NR - 1) / NR;  // slivers of A, of B's panel
@@ -882,7 +885,7 @@ static void gemm(const float* A, Layout la, const float* B, Layout lb, float* C,
           const int64_t blk = item / splits, split = item % splits;
           const int64_t ic = S * blk / blocks * MR, mc = std::min(S * (blk + 1) / blocks * MR, m) - ic;
           const int64_t jr0 = slivers * split / splits * NR, jr1 = std::min(nc, slivers * (split + 1) / splits * NR);
-          if (jr0 >= jr1) continue;                  // more threads than B's slivers
+          if (jr0 >= jr1) continue;  // more threads than B's slivers
           const int64_t ia = a_in_place ? mc / MR * MR : 0;  // rows read in place
           if (ia < mc) pack_a(A, la, ic + ia, mc - ia, pc, kc, apack);
           const Operands op{A, la, ia, apack, B, lb, jb, bpack};
