@@ -3,6 +3,8 @@
 CPU (the C++ backend, `nd.cpu()`), against numpy (OpenBLAS) and torch:
   - matmul in GFLOP/s: N = 1024 and 2048 through `A @ B`, which takes the tiled kernel (Python's
     copies into and out of 8x8 tiles included), and 1023 x 777 x 1025, the row-major kernel;
+    then the thin products of hw4's models (few rows or few columns), through the row-major
+    kernel called directly, as hw4's `@` calls it;
   - elementwise ops on 2^22 floats and reductions over 4096 x 4096 in GB/s (the bytes each op
     must read and write, once), beside numpy's ufuncs;
   - compact() of a transposed, a flipped and a strided view, beside np.ascontiguousarray.
@@ -106,6 +108,24 @@ def elementwise_inputs(rng, n):
             rng.uniform(0.5, 2.0, n).astype(np.float32))
 
 
+# (label, (m, n, p)): the products of one training step of hw4's models (benchmarks/models.py)
+# whose operands are thin: a batch of 16 rows, 16 or 32 channels, 16 positions
+THIN_MATMULS = [
+    ("LSTM", (16, 128, 512)), ("LSTM", (16, 512, 128)), ("LSTM", (128, 16, 512)),
+    ("Transformer", (64, 512, 256)), ("Transformer", (64, 512, 1000)),
+    ("ResNet9", (147, 8192, 16)), ("ResNet9", (8192, 288, 16)), ("ResNet9", (128, 1152, 128)),
+]
+
+
+def matmul_row_major(a, b):
+    """a @ b through the row-major `matmul` kernel, whatever the shape (hw3's `@` would take the
+    tiled kernel for multiples of 8), into a fresh output array."""
+    m, n, p = a.shape[0], a.shape[1], b.shape[1]
+    out = nd.NDArray.make((m, p), device=a.device)
+    a.device.matmul(a._handle, b._handle, out._handle, m, n, p)
+    return out
+
+
 def bench_cpu(args):
     device = nd.cpu()
     if not device.enabled():
@@ -131,6 +151,18 @@ def bench_cpu(args):
         seconds = best_seconds(fns, repeats)
         path = "tiled" if all(d % device.__tile_size__ == 0 for d in (m, n, p)) else "row-major"
         row(f"A @ B, {m}x{n}x{p} ({path})", [2 * m * n * p / s / 1e9 for s in seconds], ratio_of=1)
+
+    header("thin matmul, row-major (GFLOP/s)", ["needle", "numpy"] + (["torch"] if torch else []), "vs numpy")
+    for label, (m, n, p) in THIN_MATMULS[:2] if args.quick else THIN_MATMULS:
+        A = rng.standard_normal((m, n), dtype=np.float32)
+        B = rng.standard_normal((n, p), dtype=np.float32)
+        a, b = nd.array(A, device=device), nd.array(B, device=device)
+        fns = [lambda: matmul_row_major(a, b), lambda: A @ B]
+        if torch:
+            tA, tB = torch.from_numpy(A), torch.from_numpy(B)
+            fns.append(lambda: tA @ tB)
+        seconds = best_seconds(fns, repeats * 10)  # 10x the calls: each takes 10-1000 us
+        row(f"{label} {m}x{n}x{p}", [2 * m * n * p / s / 1e9 for s in seconds], ratio_of=1)
 
     n = 1 << (20 if args.quick else 22)
     header(f"elementwise, 2^{n.bit_length() - 1} floats (GB/s)", ["needle", "numpy"], "vs numpy")

@@ -28,6 +28,8 @@ def test_ndarray_benchmark_prints_every_table_with_ratios():
         assert title in result.stdout, result.stdout
     matmul_rows = [line for line in result.stdout.splitlines() if line.startswith("A @ B")]
     assert len(matmul_rows) == 2 and all(line.rstrip().endswith("x") for line in matmul_rows), result.stdout
+    thin_rows = [line for line in result.stdout.splitlines() if line.startswith("LSTM ")]
+    assert len(thin_rows) == 2 and all(line.rstrip().endswith("x") for line in thin_rows), result.stdout
 
 
 def test_models_benchmark_prints_a_row_for_every_model_on_every_device():

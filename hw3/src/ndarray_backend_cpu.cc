@@ -617,6 +617,15 @@ static void reduce_rows(const AlignedArray& a, AlignedArray* out, int64_t n, Row
 // into MR-tall slivers (its own L2), and a micro-kernel keeps an MR x NR block of C in
 // registers while it runs over KC. Packing also makes the row-major and the tiled layouts look
 // the same to the micro-kernel, so one driver serves matmul and matmul_tiled.
+//
+// Thin products skip the packing that does not pay. A packed element of B is used once per
+// MR-row sliver of A, and one of A once per NR-column sliver of B: when A has only a few slivers
+// (m small), copying B costs as much as the arithmetic, and so does copying A when B has few (p
+// small). A row-major operand is then read where it lies: the micro-kernel takes strides, and NR
+// columns of a row of B, like a row of A, are contiguous. Only the full slivers are read in
+// place; an edge sliver (fewer than MR rows or NR columns left) is still packed, with zeros, so
+// the micro-kernel never reads past the operand. A's last sliver, when short, runs the
+// micro-kernel with MR/3 or 2MR/3 rows instead of computing MR (a batch of 16 rows is 12 + 4).
 
 #if defined(__AVX512VL__) || defined(__aarch64__)
 constexpr int MR = 12;  // 32 vector registers: 24 accumulators + 2 of B + 1 of A
@@ -629,6 +638,10 @@ constexpr int NR = 2 * VW;
 constexpr int64_t KC = 384;   // depth: B's sliver, KC x NR (24 KB), stays in L1 while A's slivers pass
 constexpr int64_t MC = 72;    // A's block, MC x KC (108 KB), stays in L2
 constexpr int64_t NC = 4096;  // B's panel, KC x NC (6 MB), stays in L3
+// Read a row-major B in place when A has at most this many MR-row slivers, and a row-major A
+// when B's panel has at most this many NR-column slivers (measured on Zen 4: benchmarks/README.md).
+constexpr int64_t kInPlaceB = 16;
+constexpr int64_t kInPlaceA = 8;
 
 /// Where element (i, j) of a matrix sits: row-major, or in 8x8 tiles ([rows/8][cols/8][8][8]).
 /// Both keep 8 consecutive columns (from a multiple of 8) contiguous, which packing relies on:
@@ -639,6 +652,7 @@ struct Layout {
   static Layout tiled(int64_t cols) { return {TILE, TILE * cols, TILE * TILE}; }
   int64_t row(int64_t i) const { return (i >> 3) * row_tile_stride + (i & 7) * row_stride; }
   int64_t col(int64_t j) const { return (j >> 3) * group_stride + (j & 7); }
+  bool is_row_major() const { return group_stride == 8; }  // then row(i) = i * row_stride, col(j) = j
 };
 
 /// A 64-byte-aligned scratch buffer that only grows, so repeated matmuls reuse warm pages.
@@ -701,23 +715,34 @@ static void pack_b(const float* B, Layout lb, int64_t p, int64_t k0, int64_t kc,
   }
 }
 
-/// C[i0 .. i0+MR) x [j0 .. j0+NR) = (or +=, if accumulate) a (kc x MR sliver) @ b (kc x NR
-/// sliver): MR * NR/VW vector accumulators, one broadcast of A times two vectors of B per row
-/// and k. j0 is a multiple of 8, so each vector of C is contiguous in either layout.
-static inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, Layout lc,
-                                int64_t i0, int64_t j0, bool accumulate) {
-  vfloat acc[MR][2];
-  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = vfloat{};
-  for (int64_t k = 0; k < kc; k++, a += MR, b += NR) {
+/// A's sliver of R (<= MR) rows and kc columns: element (r, k) at a[r * row + k * step]. Packed:
+/// row 1, step MR; in place in a row-major A: row = A's row stride, step 1.
+struct SliverA {
+  const float* a;
+  int64_t row, step;
+};
+
+/// C[i0 .. i0+R) x [j0 .. j0+NR) = (or +=, if accumulate) A's sliver (R x kc) @ B's sliver
+/// (kc x NR; row k at b + k * ldb, NR contiguous floats): R * NR/VW vector accumulators, one
+/// broadcast of A times two vectors of B per row and k. j0 is a multiple of 8, so each vector
+/// of C is contiguous in either layout. R < MR serves the last sliver of a thin A.
+template <int R>
+__attribute__((always_inline)) static inline void micro_kernel(int64_t kc, SliverA sa, const float* __restrict b,
+                                                               int64_t ldb, float* c, Layout lc, int64_t i0,
+                                                               int64_t j0, bool accumulate) {
+  vfloat acc[R][2];
+  for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = vfloat{};
+  const float* __restrict a = sa.a;
+  for (int64_t k = 0; k < kc; k++, a += sa.step, b += ldb) {
     const vfloat b0 = vload(b), b1 = vload(b + VW);
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
-      const vfloat ar = vbroadcast(a + r);
+    for (int r = 0; r < R; r++) {
+      const vfloat ar = vbroadcast(a + r * sa.row);
       acc[r][0] = vfma(ar, b0, acc[r][0]);
       acc[r][1] = vfma(ar, b1, acc[r][1]);
     }
   }
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < R; r++) {
     float* row = c + lc.row(i0 + r);
     float* c0 = row + lc.col(j0);
     float* c1 = row + lc.col(j0 + VW);
@@ -730,22 +755,55 @@ static inline void micro_kernel(int64_t kc, const float* __restrict a, const flo
   }
 }
 
-/// C's block [i0, i0 + mc) x [j0 + jr0, j0 + jr1) from packed A (mc x kc) and columns [jr0, jr1)
-/// of packed B (kc x nc). Edge blocks (fewer than MR rows or NR columns of C left) go through a
-/// scratch tile.
-static void macro_kernel(int64_t mc, int64_t jr0, int64_t jr1, int64_t kc, const float* apack, const float* bpack,
-                         float* C, Layout lc, int64_t m, int64_t p, int64_t i0, int64_t j0, bool accumulate) {
+/// micro_kernel for an MR-row sliver, packed (step MR: constant strides, so the compiler
+/// specialises it) or in place (step 1); for a shorter one (always packed), the fewest rows, in
+/// steps of MR/3, that cover it.
+static void micro_kernel_any(int64_t rows, int64_t kc, SliverA sa, const float* b, int64_t ldb, float* c, Layout lc,
+                             int64_t i0, int64_t j0, bool accumulate) {
+  if (rows > 2 * MR / 3) {
+    if (sa.step == MR)
+      micro_kernel<MR>(kc, {sa.a, 1, MR}, b, ldb, c, lc, i0, j0, accumulate);
+    else
+      micro_kernel<MR>(kc, {sa.a, sa.row, 1}, b, ldb, c, lc, i0, j0, accumulate);
+  } else if (rows > MR / 3) {
+    micro_kernel<2 * MR / 3>(kc, {sa.a, 1, MR}, b, ldb, c, lc, i0, j0, accumulate);
+  } else {
+    micro_kernel<MR / 3>(kc, {sa.a, 1, MR}, b, ldb, c, lc, i0, j0, accumulate);
+  }
+}
+
+/// Where the macro-kernel finds its operands: rows [0, a_in_place) of the block in A itself
+/// (row-major, from column k0), the rest packed in apack from that row on; columns [0,
+/// b_in_place) of the panel in B itself (row-major, from row k0), the rest packed in bpack.
+struct Operands {
+  const float* A;
+  Layout la;
+  int64_t a_in_place;
+  const float* apack;
+  const float* B;
+  Layout lb;
+  int64_t b_in_place;
+  const float* bpack;
+};
+
+/// C's block [i0, i0 + mc) x [j0 + jr0, j0 + jr1) over depth [k0, k0 + kc). Edge blocks (fewer
+/// than MR rows or NR columns of C left) go through a scratch tile.
+static void macro_kernel(int64_t mc, int64_t jr0, int64_t jr1, int64_t k0, int64_t kc, const Operands& op, float* C,
+                         Layout lc, int64_t m, int64_t p, int64_t i0, int64_t j0, bool accumulate) {
   for (int64_t jr = jr0; jr < jr1; jr += NR) {
+    const bool b_direct = jr < op.b_in_place;
+    const float* b = b_direct ? op.B + k0 * op.lb.row_stride + j0 + jr : op.bpack + (jr - op.b_in_place) * kc;
+    const int64_t ldb = b_direct ? op.lb.row_stride : NR;
     for (int64_t ir = 0; ir < mc; ir += MR) {
-      const float* a = apack + ir * kc;
-      const float* b = bpack + jr * kc;
+      const SliverA a = ir < op.a_in_place ? SliverA{op.A + (i0 + ir) * op.la.row_stride + k0, op.la.row_stride, 1}
+                                           : SliverA{op.apack + (ir - op.a_in_place) * kc, 1, MR};
       const int64_t rows = std::min<int64_t>(MR, m - (i0 + ir)), cols = std::min<int64_t>(NR, p - (j0 + jr));
       if (rows == MR && cols == NR) {
-        micro_kernel(kc, a, b, C, lc, i0 + ir, j0 + jr, accumulate);
+        micro_kernel_any(rows, kc, a, b, ldb, C, lc, i0 + ir, j0 + jr, accumulate);
         continue;
       }
       alignas(ALIGNMENT) float tile[MR * NR];
-      micro_kernel(kc, a, b, tile, Layout::row_major(NR), 0, 0, false);
+      micro_kernel_any(rows, kc, a, b, ldb, tile, Layout::row_major(NR), 0, 0, false);
       for (int64_t r = 0; r < rows; r++) {
         float* row = C + lc.row(i0 + ir + r);
         for (int64_t t = 0; t < cols; t++) {
@@ -765,31 +823,41 @@ static void gemm(const float* A, Layout la, const float* B, Layout lb, float* C,
     std::fill(C, C + m * p, 0.0f);
     return;
   }
-  // Work items: blocks of rows of A, as many per thread; when A has fewer MR-row slivers than
-  // there are threads, each block's columns of B are split too, and the block packed by each.
+  // Work items: blocks of rows of A, as many per thread; when A fits in one block (m <= MC, and
+  // B has a sliver for each thread) or has fewer MR-row slivers than there are threads, each
+  // block's columns of B are split too, and the block packed (or read) by each.
   // Block b takes slivers [S b / blocks, S (b + 1) / blocks), so blocks differ by one at most.
   const int threads = m * n * p >= (int64_t{1} << 18) ? max_threads() : 1;
-  const int64_t S = (m + MR - 1) / MR;
-  const int64_t blocks = std::min(S, ((S * MR + MC - 1) / MC + threads - 1) / threads * threads);
+  const int64_t S = (m + MR - 1) / MR, P = (std::min(NC, p) + NR - 1) / NR;  // slivers of A, of B's panel
+  const int64_t blocks =
+      S * MR <= MC && P >= threads ? 1 : std::min(S, ((S * MR + MC - 1) / MC + threads - 1) / threads * threads);
   const int64_t mc_max = (S + blocks - 1) / blocks * MR;
   const int64_t splits = blocks < threads ? (threads + blocks - 1) / blocks : 1;
-  float* bpack = pack_b_scratch.get(KC * ((std::min(NC, p) + NR - 1) / NR * NR));
-  float* apack_all = pack_a_scratch.get(static_cast<size_t>(threads) * mc_max * KC);
+  const bool b_in_place = lb.is_row_major() && S <= kInPlaceB;
+  // A's rows 4 KB apart (n a multiple of 1024) would all fall in one L1 set, and evict each other
+  // between B's slivers: such an A is read in place only when B has one sliver.
+  const bool a_in_place = la.is_row_major() && (P == 1 || (P <= kInPlaceA && la.row_stride % 1024 != 0));
+  float* bpack = pack_b_scratch.get(KC * (b_in_place ? NR : (std::min(NC, p) + NR - 1) / NR * NR));
+  float* apack_all = pack_a_scratch.get(static_cast<size_t>(threads) * (a_in_place ? MR : mc_max) * KC);
 #pragma omp parallel num_threads(threads)
   {
-    float* apack = apack_all + thread_num() * mc_max * KC;
+    float* apack = apack_all + thread_num() * (a_in_place ? MR : mc_max) * KC;
     for (int64_t jc = 0; jc < p; jc += NC) {
       const int64_t nc = std::min(NC, p - jc), slivers = (nc + NR - 1) / NR;
+      const int64_t jb = b_in_place ? nc / NR * NR : 0;  // columns read in place
       for (int64_t pc = 0; pc < n; pc += KC) {
         const int64_t kc = std::min(KC, n - pc);
-        pack_b(B, lb, p, pc, kc, jc, nc, bpack);  // an omp for: ends in a barrier
+        if (jb < nc) pack_b(B, lb, p, pc, kc, jc + jb, nc - jb, bpack);  // an omp for: ends in a barrier
 #pragma omp for schedule(static)
         for (int64_t item = 0; item < blocks * splits; item++) {
           const int64_t blk = item / splits, split = item % splits;
           const int64_t ic = S * blk / blocks * MR, mc = std::min(S * (blk + 1) / blocks * MR, m) - ic;
           const int64_t jr0 = slivers * split / splits * NR, jr1 = std::min(nc, slivers * (split + 1) / splits * NR);
-          pack_a(A, la, ic, mc, pc, kc, apack);
-          macro_kernel(mc, jr0, jr1, kc, apack, bpack, C, lc, m, p, ic, jc, pc > 0);
+          if (jr0 >= jr1) continue;  // more threads than B's slivers
+          const int64_t ia = a_in_place ? mc / MR * MR : 0;  // rows read in place
+          if (ia < mc) pack_a(A, la, ic + ia, mc - ia, pc, kc, apack);
+          const Operands op{A, la, ia, apack, B, lb, jb, bpack};
+          macro_kernel(mc, jr0, jr1, pc, kc, op, C, lc, m, p, ic, jc, pc > 0);
         }  // the barrier here keeps bpack until every thread is done with it
       }
     }

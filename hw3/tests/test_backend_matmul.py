@@ -1,7 +1,9 @@
 """The backends' matmul (hw3_matmul_cpp, hw3_matmul_cuda), through NDArray's @: square and
 non-square shapes, shapes whose three sizes are all multiples of 8 (on cpu, @ takes the tiled
 kernel `matmul_tiled` for those) and shapes that are not, a 512-cube, transposed, sliced and
-broadcast operands (compacted before the kernel), and a batch of matmuls done by slicing 3-D
+broadcast operands (compacted before the kernel), thin products (the shapes hw4's models make,
+and edges around the CPU micro-kernel's MR x NR block and KC depth, through both kernels: `@`
+and the row-major `matmul` called directly), NaN and inf, and a batch of matmuls done by slicing 3-D
 arrays (A[i] keeps shape (1, m, n); reshaping it to (m, n) is a view, since a contiguous slice
 reshapes without copying) against numpy's batched @. The oracle is numpy in float64 on the same
 float32 inputs; the tolerance grows with the inner size n, as float32 rounding does."""
@@ -51,6 +53,42 @@ def test_matmul_matches_numpy(device, mnp):
     got = on(device, A) @ on(device, B)
     assert_product(got, A, B, what=f"({m}, {n}) @ ({n}, {p})")
     assert got.device == device and got.is_compact(), "the product is not a compact array on the operands' device"
+
+
+# Thin products: few rows of A or few columns of B. The CPU gemm reads such an operand where it
+# lies instead of packing it, packs only its edge sliver, and computes A's last sliver with fewer
+# rows; on 2 cores it splits a thin A's columns of C between the threads (m * n * p >= 2^18).
+THIN_EDGES = [(m, n, p) for m in (1, 5, 7, 13, 16, 17) for n in (1, 7, 385) for p in (1, 15, 16, 17, 33)]
+MODEL_SHAPES = [  # hw4's LSTM, Transformer and ResNet9 steps
+    (16, 128, 512), (16, 512, 128), (128, 16, 512), (64, 512, 256), (64, 512, 1000),
+    (147, 8192, 16), (8192, 288, 16), (128, 1152, 128), (24, 1024, 1024), (100, 777, 40),
+]
+
+
+@pytest.mark.parametrize("mnp", THIN_EDGES + MODEL_SHAPES, ids=case_id)
+def test_thin_matmul_matches_numpy(device, mnp):
+    m, n, p = mnp
+    A, B = uniform((m, n), seed=12), uniform((n, p), seed=13)
+    a, b = on(device, A), on(device, B)
+    assert_product(a @ b, A, B, what=f"({m}, {n}) @ ({n}, {p})")
+    out = device.full((m, p), float("nan"))  # the row-major kernel, also where @ takes the tiled one
+    device.matmul(a._handle, b._handle, out._handle, m, n, p)
+    assert_product(out, A, B, what=f"matmul kernel, ({m}, {n}) @ ({n}, {p})")
+
+
+@pytest.mark.parametrize("mnp", [(16, 385, 33), (200, 385, 16), (64, 512, 256)], ids=case_id)
+def test_matmul_propagates_nan_and_inf(device, mnp):
+    m, n, p = mnp
+    A, B = uniform((m, n), seed=14), uniform((n, p), seed=15)
+    A[3, 5], B[7, p - 1], B[9, 0] = np.nan, np.inf, -np.inf  # a NaN row, inf in an edge column
+    A[m - 1, 9] = 0.0  # 0 * -inf: a NaN in the last row
+    with np.errstate(invalid="ignore"):  # numpy warns of the NaN it makes, on cpu_numpy too
+        want = A.astype(np.float64) @ B.astype(np.float64)
+        got = (on(device, A) @ on(device, B)).numpy()
+    assert np.array_equal(np.isnan(got), np.isnan(want)), "NaN where numpy has none, or none where it has"
+    assert np.array_equal(np.isposinf(got), np.isposinf(want)) and np.array_equal(np.isneginf(got), np.isneginf(want))
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(got[finite], want[finite], rtol=1e-5, atol=1e-6 * n)
 
 
 @pytest.mark.parametrize("size", [512])

@@ -32,9 +32,11 @@ def expected(kernel, arrays, out_shape, *sizes):
 
 
 # (batch, m, n, p): tiny, odd edges around the vector widths, one product big enough for the
-# packed GEMM path, a batch of one
+# packed GEMM path, a batch of one, and thin products big enough for GEMM (which then reads a
+# thin A's B, or a thin B's A, where it lies; threaded from m * n * p >= 2^18)
 BATCHED_SHAPES = [(1, 1, 1, 1), (3, 2, 5, 7), (4, 9, 17, 33), (2, 31, 8, 15), (5, 16, 32, 16),
-                  (2, 64, 64, 64), (1, 70, 40, 90), (128, 8, 32, 8)]
+                  (2, 64, 64, 64), (1, 70, 40, 90), (128, 8, 32, 8),
+                  (2, 16, 128, 512), (3, 13, 385, 33), (2, 147, 1000, 17), (1, 64, 512, 1000)]
 
 
 @pytest.mark.hw4_ops
