@@ -1,5 +1,5 @@
 """hw4's new ops on every device: tanh, sigmoid, stack, split, flip, dilate, undilate, and the
-pad/crop pair conv builds on. Forward against numpy (and hand-written values where the layout is
+pad/crop pair and im2col that conv builds on. Forward against numpy (and hand-written values where the layout is
 the point, as for dilate), gradient against float32 central differences (gradcheck), results on
 the inputs' device, the TensorTuple plumbing of stack and split, and the bad arguments each op
 must refuse by name.
@@ -249,6 +249,46 @@ def test_crop_forward_and_gradient(starts, shape, device):
     gradcheck(lambda x: ndl.crop(x, starts, shape), a, device=device)
 
 
+# --- im2col ---------------------------------------------------------------------------------
+
+def numpy_im2col(x, kernel_size, stride, padding):
+    """Window by window, as the definition reads: row (n, i, j) lists X_pad[n, i*s + kh, j*s + kw, c]."""
+    (k_h, k_w), s = kernel_size, stride
+    x = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    n, h, w, c = x.shape
+    rows = [x[b, i * s:i * s + k_h, j * s:j * s + k_w, :].reshape(-1)
+            for b in range(n) for i in range((h - k_h) // s + 1) for j in range((w - k_w) // s + 1)]
+    return np.stack(rows)
+
+
+# (input NHWC, kernel size, stride, padding): overlapping and disjoint windows, strides the size
+# does not divide, a non-square kernel, padding wider than the kernel.
+IM2COLS = [
+    ((2, 4, 5, 3), 3, 1, 1),
+    ((1, 5, 5, 2), (3, 3), 2, 0),
+    ((2, 6, 7, 1), (2, 3), 3, 1),
+    ((1, 3, 4, 2), 1, 1, 2),
+    ((1, 7, 6, 2), (3, 2), 2, 2),
+]
+
+
+@pytest.mark.parametrize("device", ALL_DEVICES)
+@pytest.mark.parametrize("x_shape, kernel_size, stride, padding", IM2COLS, ids=compact_id)
+def test_im2col_forward_and_gradient(x_shape, kernel_size, stride, padding, device):
+    x = sample(x_shape, ("im2col", x_shape, kernel_size, stride, padding))
+    square = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    check_forward(ndl.im2col(tensor(x, device), kernel_size, stride, padding),
+                  numpy_im2col(x, square, stride, padding), device)
+    gradcheck(lambda t: ndl.im2col(t, kernel_size, stride, padding), x, device=device)
+
+
+@pytest.mark.parametrize("device", ALL_DEVICES)
+def test_im2col_of_a_non_contiguous_input(device):
+    x = sample((2, 3, 4, 5), "im2col-transposed")
+    transposed = ndl.transpose(tensor(np.ascontiguousarray(x.transpose(0, 1, 3, 2)), device), (2, 3))
+    check_forward(ndl.im2col(transposed, 2, 1, 1), numpy_im2col(x, (2, 2), 1, 1), device)
+
+
 # --- bad arguments --------------------------------------------------------------------------
 
 def ones(device, *shapes):
@@ -265,6 +305,9 @@ BAD_ARGUMENTS = [
     pytest.param(lambda d: ndl.undilate(*ones(d, (2, 3)), (0,), -1), ["undilate", "-1"], id="undilate-negative"),
     pytest.param(lambda d: ndl.pad(*ones(d, (2, 3)), ((1, 1),)), ["pad", "(2, 3)"], id="pad-widths"),
     pytest.param(lambda d: ndl.crop(*ones(d, (2, 3)), (1, 1), (2, 2)), ["crop", "(2, 2)", "(2, 3)"], id="crop-fit"),
+    pytest.param(lambda d: ndl.im2col(*ones(d, (1, 2, 2, 3)), 4, 1, 0), ["im2col", "4x4", "(1, 2, 2, 3)"], id="im2col-fit"),
+    pytest.param(lambda d: ndl.im2col(*ones(d, (2, 2, 3)), 1), ["im2col", "(2, 2, 3)"], id="im2col-ndim"),
+    pytest.param(lambda d: ndl.im2col(*ones(d, (1, 2, 2, 3)), 1, 0), ["im2col", "stride 0"], id="im2col-stride"),
 ]
 
 

@@ -656,6 +656,65 @@ def _as_strided(a, shape, strides):
     return array_api.as_strided(a, shape, strides)
 
 
+def _conv_output_size(H, W, K_h, K_w, stride, padding):
+    """(H_out, W_out): how many windows fit along each axis of the padded input."""
+    return (H + 2 * padding - K_h) // stride + 1, (W + 2 * padding - K_w) // stride + 1
+
+
+class Im2Col(TensorOp):
+    """im2col: every K_h x K_w x C window of an NHWC input, zero padded by `padding` on each
+    side of H and W and taken every `stride` pixels, as one row of a matrix of shape
+    (N * H_out * W_out, K_h * K_w * C); a row's columns run over (kh, kw, c), c fastest.
+    A convolution is this matrix times its weights; its weight gradient is this matrix,
+    transposed, times the output's gradient.
+    """
+
+    def __init__(self, kernel_size, stride: int = 1, padding: int = 0):
+        self.kernel_size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        self.stride = stride
+        self.padding = padding
+
+    def compute(self, a):
+        (K_h, K_w), s, p = self.kernel_size, self.stride, self.padding
+        if a.ndim != 4 or s < 1 or p < 0 or a.shape[1] + 2 * p < K_h or a.shape[2] + 2 * p < K_w:
+            raise ValueError(f"im2col: cannot take {K_h}x{K_w} windows with stride {s} and padding {p} "
+                             f"from an (N, H, W, C) input of shape {a.shape}")
+        ### BEGIN YOUR SOLUTION
+        N, H, W, C = a.shape
+        if p:
+            a = array_api.pad(a, ((0, 0), (p, p), (p, p), (0, 0)))
+        H_out, W_out = _conv_output_size(H, W, K_h, K_w, s, p)
+        Ns, Hs, Ws, Cs = (H + 2 * p) * (W + 2 * p) * C, (W + 2 * p) * C, C, 1
+        windows = _as_strided(a, (N, H_out, W_out, K_h, K_w, C), (Ns, Hs * s, Ws * s, Hs, Ws, Cs))
+        return array_api.reshape(windows, (N * H_out * W_out, K_h * K_w * C))  # the one copy
+        ### END YOUR SOLUTION
+
+    def gradient(self, out_grad, node):
+        ### BEGIN YOUR SOLUTION
+        # col2im: column block (kh, kw) came from X_pad[:, kh::s, kw::s, :]; put each block back
+        # there and sum (windows overlap), then drop the padding. Only higher-order gradients
+        # come here, so K_h * K_w plain graph ops rather than a kernel.
+        N, H, W, C = node.inputs[0].shape
+        (K_h, K_w), s, p = self.kernel_size, self.stride, self.padding
+        H_out, W_out = _conv_output_size(H, W, K_h, K_w, s, p)
+        blocks = reshape(out_grad, (N, H_out, W_out, K_h, K_w, C))
+        span = ((H_out - 1) * s + 1, (W_out - 1) * s + 1)  # rows, columns a block covers in X_pad
+        X_pad_grad = None
+        for kh in range(K_h):
+            for kw in range(K_w):
+                block = reshape(crop(blocks, (0, 0, 0, kh, kw, 0), (N, H_out, W_out, 1, 1, C)), (N, H_out, W_out, C))
+                if s > 1:
+                    block = crop(dilate(block, (1, 2), s - 1), (0, 0, 0, 0), (N,) + span + (C,))
+                block = pad(block, ((0, 0), (kh, H + 2 * p - kh - span[0]), (kw, W + 2 * p - kw - span[1]), (0, 0)))
+                X_pad_grad = block if X_pad_grad is None else X_pad_grad + block
+        return crop(X_pad_grad, (0, p, p, 0), (N, H, W, C)) if p else X_pad_grad
+        ### END YOUR SOLUTION
+
+
+def im2col(a, kernel_size, stride=1, padding=0):
+    return Im2Col(kernel_size, stride, padding)(a)
+
+
 class Conv(TensorOp):
     """2-D convolution (cross-correlation, as in deep learning) of an NHWC input with
     (k, k, c_in, c_out) weights, zero padding `padding` on each side of H and W, and `stride`.
@@ -681,15 +740,9 @@ class Conv(TensorOp):
             raise ValueError(f"conv: a {K_h}x{K_w} kernel does not fit in input of shape {A.shape} "
                              f"with padding {self.padding}")
         ### BEGIN YOUR SOLUTION
-        p, s = self.padding, self.stride
-        if p:
-            A = array_api.pad(A, ((0, 0), (p, p), (p, p), (0, 0)))
-        H_out, W_out = (H + 2 * p - K_h) // s + 1, (W + 2 * p - K_w) // s + 1
-        Ns, Hs, Ws, Cs = (H + 2 * p) * (W + 2 * p) * C_in, (W + 2 * p) * C_in, C_in, 1
-        patches = _as_strided(A, (N, H_out, W_out, K_h, K_w, C_in), (Ns, Hs * s, Ws * s, Hs, Ws, Cs))
-        inner = K_h * K_w * C_in
-        out = array_api.reshape(patches, (N * H_out * W_out, inner)) @ array_api.reshape(B, (inner, C_out))
-        return array_api.reshape(out, (N, H_out, W_out, C_out))
+        patches = Im2Col((K_h, K_w), self.stride, self.padding).compute(A)  # (N*H_out*W_out, K_h*K_w*C_in)
+        out = patches @ array_api.reshape(B, (K_h * K_w * C_in, C_out))
+        return array_api.reshape(out, (N, *_conv_output_size(H, W, K_h, K_w, self.stride, self.padding), C_out))
         ### END YOUR SOLUTION
 
     def gradient(self, out_grad, node):
@@ -701,13 +754,8 @@ class Conv(TensorOp):
             raise ValueError(f"conv gradient: needs a square kernel, got shape {W.shape}")
         p, s = self.padding, self.stride
         _, H_out, W_out, _ = out_grad.shape
-        # dW = patches^T @ gradient, as in the forward's product: pixel (kh, kw) of every window
-        # is the strided block X_pad[:, kh::s, kw::s, :], stacked into im2col's columns.
-        X_pad = pad(X, ((0, 0), (p, p), (p, p), (0, 0))) if p else X
-        span = ((H_out - 1) * s + 1, (W_out - 1) * s + 1)
-        columns = [undilate(crop(X_pad, (0, kh, kw, 0), (N,) + span + (C_in,)), (1, 2), s - 1)
-                   for kh in range(K) for kw in range(K)]  # each (N, H_out, W_out, C_in)
-        patches = reshape(stack(columns, 3), (N * H_out * W_out, K * K * C_in))
+        # dW = patches^T @ gradient, as in the forward's product, with the forward's patches.
+        patches = im2col(X, K, s, p)  # (N*H_out*W_out, K*K*C_in)
         W_grad = reshape(matmul(transpose(patches), reshape(out_grad, (N * H_out * W_out, C_out))), W.shape)
         if s > 1:  # put each output's gradient back where its window started
             out_grad = dilate(out_grad, (1, 2), s - 1)  # (N, H_out*s, W_out*s, C_out)
