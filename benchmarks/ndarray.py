@@ -126,6 +126,20 @@ def matmul_row_major(a, b):
     return out
 
 
+def matmul_gflops(rng, device, mnp, needle_product, repeats):
+    """GFLOP/s of needle_product(a, b), numpy's A @ B and (if there) torch's, on random (m, n) and
+    (n, p) float32 operands."""
+    m, n, p = mnp
+    A = rng.standard_normal((m, n), dtype=np.float32)
+    B = rng.standard_normal((n, p), dtype=np.float32)
+    a, b = nd.array(A, device=device), nd.array(B, device=device)
+    fns = [lambda: needle_product(a, b), lambda: A @ B]
+    if torch:
+        tA, tB = torch.from_numpy(A), torch.from_numpy(B)
+        fns.append(lambda: tA @ tB)
+    return [2 * m * n * p / s / 1e9 for s in best_seconds(fns, repeats)]
+
+
 def bench_cpu(args):
     device = nd.cpu()
     if not device.enabled():
@@ -141,28 +155,14 @@ def bench_cpu(args):
     header("matmul, float32 (GFLOP/s)", ["needle", "numpy"] + (["torch"] if torch else []), "vs numpy")
     shapes = [(512,) * 3, (1023, 777, 1025)] if args.quick else [(1024,) * 3, (2048,) * 3, (1023, 777, 1025)]
     for m, n, p in shapes:
-        A = rng.standard_normal((m, n), dtype=np.float32)
-        B = rng.standard_normal((n, p), dtype=np.float32)
-        a, b = nd.array(A, device=device), nd.array(B, device=device)
-        fns = [lambda: a @ b, lambda: A @ B]
-        if torch:
-            tA, tB = torch.from_numpy(A), torch.from_numpy(B)
-            fns.append(lambda: tA @ tB)
-        seconds = best_seconds(fns, repeats)
         path = "tiled" if all(d % device.__tile_size__ == 0 for d in (m, n, p)) else "row-major"
-        row(f"A @ B, {m}x{n}x{p} ({path})", [2 * m * n * p / s / 1e9 for s in seconds], ratio_of=1)
+        row(f"A @ B, {m}x{n}x{p} ({path})", matmul_gflops(rng, device, (m, n, p), lambda a, b: a @ b, repeats),
+            ratio_of=1)
 
     header("thin matmul, row-major (GFLOP/s)", ["needle", "numpy"] + (["torch"] if torch else []), "vs numpy")
     for label, (m, n, p) in THIN_MATMULS[:2] if args.quick else THIN_MATMULS:
-        A = rng.standard_normal((m, n), dtype=np.float32)
-        B = rng.standard_normal((n, p), dtype=np.float32)
-        a, b = nd.array(A, device=device), nd.array(B, device=device)
-        fns = [lambda: matmul_row_major(a, b), lambda: A @ B]
-        if torch:
-            tA, tB = torch.from_numpy(A), torch.from_numpy(B)
-            fns.append(lambda: tA @ tB)
-        seconds = best_seconds(fns, repeats * 10)  # 10x the calls: each takes 10-1000 us
-        row(f"{label} {m}x{n}x{p}", [2 * m * n * p / s / 1e9 for s in seconds], ratio_of=1)
+        # 10x the calls: each takes 10-1000 us
+        row(f"{label} {m}x{n}x{p}", matmul_gflops(rng, device, (m, n, p), matmul_row_major, repeats * 10), ratio_of=1)
 
     n = 1 << (20 if args.quick else 22)
     header(f"elementwise, 2^{n.bit_length() - 1} floats (GB/s)", ["needle", "numpy"], "vs numpy")
