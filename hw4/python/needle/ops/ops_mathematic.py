@@ -754,7 +754,8 @@ class Conv(TensorOp):
             raise ValueError(f"conv gradient: needs a square kernel, got shape {W.shape}")
         p, s = self.padding, self.stride
         _, H_out, W_out, _ = out_grad.shape
-        # dW = patches^T @ gradient, as in the forward's product, with the forward's patches.
+        # dW = patches^T @ gradient: the forward's product transposed. The patches are copied again
+        # here (keeping the forward's copy would hold every layer's patches until the backward).
         patches = im2col(X, K, s, p)  # (N*H_out*W_out, K*K*C_in)
         W_grad = reshape(matmul(transpose(patches), reshape(out_grad, (N * H_out * W_out, C_out))), W.shape)
         if s > 1:  # put each output's gradient back where its window started
